@@ -1,0 +1,3 @@
+from mnist_tui.cli import main
+
+raise SystemExit(main())

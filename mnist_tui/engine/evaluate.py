@@ -1,0 +1,93 @@
+"""Evaluation on a labelled split: accuracy, loss, per-class accuracy, confusion, worst mistakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnist_tui.engine.data import Split
+from mnist_tui.engine.train import predict_logits
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A misclassified image: what it is, what the model said, and how sure it was."""
+
+    index: int
+    true: int
+    predicted: int
+    confidence: float
+    image: np.ndarray  # (28, 28) uint8
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Test-set figures; ``confusion[t, p]`` counts images of class t predicted as p."""
+
+    accuracy: float
+    loss: float
+    count: int
+    per_class: list[float]
+    confusion: np.ndarray
+    worst: list[Mistake]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able figures (without images) for `evaluate --json`."""
+        return {
+            "accuracy": self.accuracy,
+            "loss": self.loss,
+            "count": self.count,
+            "per_class": self.per_class,
+            "confusion": self.confusion.tolist(),
+            "worst": [
+                {"index": m.index, "true": m.true, "predicted": m.predicted,
+                 "confidence": m.confidence}
+                for m in self.worst
+            ],
+        }  # fmt: skip
+
+
+def evaluate(
+    model: nn.Module,
+    split: Split,
+    mean: float,
+    std: float,
+    *,
+    worst: int = 24,
+    should_stop: Callable[[], bool] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 1000,
+) -> Evaluation:
+    """Evaluate a model on a split; the most confidently wrong images come first in ``worst``."""
+    logits = predict_logits(
+        model, split.images, mean, std, batch_size=batch_size,
+        should_stop=should_stop, on_batch=on_progress,
+    )  # fmt: skip
+    labels = torch.from_numpy(split.labels)
+    n = len(labels)
+    if n == 0:
+        return Evaluation(float("nan"), float("nan"), 0, [float("nan")] * 10,
+                          np.zeros((10, 10), dtype=np.int64), [])  # fmt: skip
+    probs = logits.softmax(1)
+    pred = probs.argmax(1)
+    loss = F.cross_entropy(logits, labels).item()
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(confusion, (split.labels, pred.numpy()), 1)
+    totals = confusion.sum(1)
+    per_class = [
+        float(confusion[c, c] / totals[c]) if totals[c] else float("nan") for c in range(10)
+    ]
+    wrong = (pred != labels).nonzero().flatten()
+    conf = probs.max(1).values
+    order = wrong[conf[wrong].argsort(descending=True)][:worst]
+    mistakes = [
+        Mistake(int(i), int(labels[i]), int(pred[i]), float(conf[i]), split.images[int(i)])
+        for i in order
+    ]
+    accuracy = float((pred == labels).float().mean())
+    return Evaluation(accuracy, loss, n, per_class, confusion, mistakes)

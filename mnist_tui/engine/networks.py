@@ -1,0 +1,179 @@
+"""The networks of the architecture registry, as plain ``nn.Sequential`` models.
+
+Sequential models save and load by parameter name with safetensors, and inspection walks their
+layers in order. Names, origins and sizes live in :mod:`mnist_tui.engine.archs` (no torch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from mnist_tui.engine.archs import arch_info
+
+
+def _fast() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 5, stride=1, padding=2, bias=False),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1, bias=False),
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1, bias=False),
+        nn.BatchNorm2d(64),
+        nn.ReLU(),
+        nn.AdaptiveMaxPool2d(1),
+        nn.Flatten(),
+        nn.Linear(64, 10),
+    )
+
+
+def _best() -> nn.Sequential:
+    def block(cin: int, cout: int) -> list[nn.Module]:
+        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+    return nn.Sequential(
+        *block(1, 32),
+        *block(32, 32),
+        nn.MaxPool2d(2),
+        *block(32, 64),
+        *block(64, 64),
+        nn.MaxPool2d(2),
+        *block(64, 128),
+        *block(128, 128),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.3),
+        nn.Linear(128 * 3 * 3, 128, bias=False),
+        nn.BatchNorm1d(128),
+        nn.ReLU(),
+        nn.Dropout(0.3),
+        nn.Linear(128, 10),
+    )
+
+
+def _classic() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(3136, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
+
+
+def _era() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, bias=False),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 3, bias=False),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, 3, bias=False),
+        nn.ReLU(),
+        nn.Conv2d(128, 256, 3, bias=False),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4096, 50, bias=False),
+        nn.ReLU(),
+        nn.Linear(50, 10, bias=False),
+    )
+
+
+def _keras3() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, 3),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(576, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
+
+
+def _keras2() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(1600, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
+
+
+def _dropout() -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Flatten(),
+        nn.Linear(9216, 128),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(128, 10),
+    )
+
+
+_BUILDERS: dict[str, Callable[[], nn.Sequential]] = {
+    "fast": _fast,
+    "best": _best,
+    "classic": _classic,
+    "era": _era,
+    "keras3": _keras3,
+    "keras2": _keras2,
+    "dropout": _dropout,
+}
+
+
+def build_model(name: str) -> nn.Sequential:
+    """Build a freshly initialised network of the named architecture (fed 28x28 images)."""
+    info = arch_info(name)
+    model = _BUILDERS[name]()
+    if info.input_size < 28:
+        model = nn.Sequential(CenterCrop(info.input_size), *model)
+    return model
+
+
+def count_params(model: nn.Module) -> int:
+    """Trainable parameters of a model."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+class CenterCrop(nn.Module):
+    """Keeps the central ``size`` x ``size`` pixels; parameter-free, so checkpoints ignore it."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        off = (x.shape[-1] - self.size) // 2
+        return x[..., off : off + self.size, off : off + self.size]
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}"

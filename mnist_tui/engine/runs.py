@@ -1,0 +1,161 @@
+"""A whole training job as the faces run it: load data, train, test, save to the store.
+
+Both the CLI and the TUI call :func:`run_training`; it reports through events and stops
+between batches when ``should_stop`` says so, keeping the last completed epoch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mnist_tui.engine.config import TrainConfig
+from mnist_tui.engine.data import MnistData, load_dataset
+from mnist_tui.engine.evaluate import Evaluation, evaluate
+from mnist_tui.engine.store import ModelInfo, ModelStore, build_metadata, default_run_name
+from mnist_tui.engine.train import (
+    DownloadProgress,
+    EventFn,
+    Status,
+    TrainResult,
+    train,
+)
+from mnist_tui.errors import ConfigError, StoreError
+
+
+@dataclass
+class RunOutcome:
+    """What a training job left behind, and the sentence to tell the user."""
+
+    name: str | None
+    info: ModelInfo | None
+    result: TrainResult
+    test: Evaluation | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The final metrics `train --json` prints."""
+        r = self.result
+        return {
+            "name": self.name,
+            "arch": r.config.arch,
+            "dataset": r.config.dataset,
+            "epochs_done": r.epochs_done,
+            "epochs": r.config.epochs,
+            "cancelled": r.cancelled,
+            "val_acc": r.val_acc,
+            "test_acc": self.test.accuracy if self.test else None,
+            "test_loss": self.test.loss if self.test else None,
+            "train_seconds": round(r.elapsed_s, 3),
+            "images_per_s": round(r.images_per_s, 1),
+            "used_ema": r.used_ema,
+            "path": str(self.info.path) if self.info else None,
+            "message": self.message,
+        }
+
+
+def _metadata(
+    result: TrainResult, data: MnistData, complete: bool, test: Evaluation | None
+) -> dict[str, Any]:
+    from mnist_tui.engine.networks import count_params
+
+    cfg = result.config
+    return build_metadata(
+        arch=cfg.arch,
+        dataset=cfg.dataset,
+        params=count_params(result.model),
+        config=cfg.to_dict(),
+        history=result.history,
+        epochs_done=result.epochs_done,
+        epochs=cfg.epochs,
+        complete=complete,
+        mean=data.spec.mean,
+        std=data.spec.std,
+        val_acc=result.val_acc,
+        test_acc=test.accuracy if test else None,
+        test_loss=test.loss if test else None,
+        used_ema=result.used_ema,
+        train_seconds=round(result.elapsed_s, 3),
+        images_per_s=round(result.images_per_s, 1),
+        per_class=test.per_class if test else None,
+    )
+
+
+def prepare(
+    cfg: TrainConfig, store: ModelStore, name: str | None, resume: str | None
+) -> tuple[TrainConfig, str, dict[str, Any] | None]:
+    """Settle the config, the model name and any resume state before any heavy work."""
+    if resume:
+        info = store.info(resume)
+        if info.complete:
+            raise ConfigError(
+                f"{info.name!r} already finished all {info.epochs} epochs; there is nothing to resume."
+            )
+        state = store.load_resume_state(info.name)
+        stored = TrainConfig.from_dict(info.config)
+        # Only the device and threads may change on resume; the rest defines the run.
+        cfg = stored.with_(device=cfg.device, threads=cfg.threads)
+        return cfg.validate(), info.name, state
+    cfg.validate()
+    if name:
+        if store.path_for(name).exists():
+            raise StoreError(
+                f"A model named {name!r} already exists; choose another --name or delete it first."
+            )
+        return cfg, name, None
+    return cfg, store.unique_name(default_run_name(cfg.arch)), None
+
+
+def run_training(
+    cfg: TrainConfig,
+    *,
+    store: ModelStore,
+    data_dir: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+    resume: str | None = None,
+    on_event: EventFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    download: bool = True,
+    data: MnistData | None = None,
+) -> RunOutcome:
+    """Train, evaluate on the test set, and save to the store under ``name``.
+
+    Every completed epoch of a multi-epoch run is saved as a resumable checkpoint, so a stop,
+    a Ctrl+C or even a kill loses at most the epoch in progress.
+    """
+    emit = on_event or (lambda _e: None)
+    cfg, name, resume_state = prepare(cfg, store, name, resume)
+    if data is None:
+        emit(Status(f"Loading {cfg.dataset} data"))
+        data = load_dataset(
+            cfg.dataset, data_dir, val_size=cfg.val_size, download=download,
+            progress=lambda f, d, t: emit(DownloadProgress(f, d, t)),
+        )  # fmt: skip
+    emit(Status(f"Training {cfg.arch} as {name}"))
+
+    def save_partial(partial: TrainResult) -> None:
+        store.save(name, partial.model, _metadata(partial, data, False, None), partial.resume_state)
+
+    result = train(
+        cfg, data, on_event=emit, should_stop=should_stop, resume_state=resume_state,
+        on_epoch_saved=save_partial,
+    )  # fmt: skip
+    if result.cancelled:
+        if result.epochs_done == 0:
+            return RunOutcome(
+                None, None, result, None, "Stopped before the first epoch ended; nothing was saved."
+            )
+        info = store.save(
+            name, result.model, _metadata(result, data, False, None), result.resume_state
+        )
+        return RunOutcome(
+            name, info, result, None,
+            f"Stopped: kept {name} at epoch {result.epochs_done} of {cfg.epochs}"
+            f" (resume with: mnist-tui train --resume {name}).",
+        )  # fmt: skip
+    emit(Status("Evaluating on the test set"))
+    test = evaluate(result.model, data.test, data.spec.mean, data.spec.std, worst=0)
+    info = store.save(name, result.model, _metadata(result, data, True, test))
+    return RunOutcome(name, info, result, test, f"Saved {name}: {test.accuracy:.2%} test accuracy.")

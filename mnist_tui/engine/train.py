@@ -1,0 +1,440 @@
+"""The training loop: tensors in memory, batches by index, events out, cancellable between batches.
+
+It stays as direct as pytorch/examples' mnist/main.py: build, loop over epochs and batches,
+validate. Events (:class:`BatchProgress`, :class:`EpochEnd`) and ``should_stop`` wrap the loop
+without hiding it.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mnist_tui.engine.config import TrainConfig
+from mnist_tui.engine.data import MnistData, Split
+from mnist_tui.engine.networks import build_model
+from mnist_tui.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Posted every few batches: where the run is and how fast it goes."""
+
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based, within the epoch
+    batches: int
+    loss: float  # smoothed training loss
+    images_per_s: float
+    eta_s: float  # to the end of the whole run
+    lr: float
+    elapsed_s: float
+    kind: str = "batch"
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """Posted when an epoch ends, with its training and validation figures."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    lr: float
+    elapsed_s: float
+    images_per_s: float
+    kind: str = "epoch"
+
+
+@dataclass(frozen=True)
+class Status:
+    """A phase change worth telling the user ("Loading MNIST", "Evaluating on the test set")."""
+
+    message: str
+    kind: str = "status"
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """Bytes of one data-set file downloaded so far (total 0 when the server does not say)."""
+
+    file: str
+    done: int
+    total: int
+    kind: str = "download"
+
+
+Event = BatchProgress | EpochEnd | Status | DownloadProgress
+EventFn = Callable[[Event], None]
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: the model (best of raw/EMA on validation) and its history."""
+
+    model: nn.Module
+    config: TrainConfig
+    history: list[dict[str, float]]
+    epochs_done: int
+    cancelled: bool
+    val_acc: float | None
+    elapsed_s: float
+    images_per_s: float
+    used_ema: bool = False
+    resume_state: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` picks the machine's accelerator (CUDA, MPS, ...) when there is one, else the CPU."""
+    if name == "auto":
+        accel = getattr(torch, "accelerator", None)
+        if accel is not None and accel.is_available():
+            dev = accel.current_accelerator()
+            if dev is not None:
+                return torch.device(dev.type)
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("CUDA was asked for but no CUDA GPU is available; use --device cpu.")
+    if name == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise ConfigError("MPS was asked for but is not available here; use --device cpu.")
+    return torch.device(name)
+
+
+def set_threads(threads: int) -> None:
+    """Use ``threads`` intra-op threads (0 = every core this process may run on)."""
+    if threads <= 0:
+        try:
+            threads = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - macOS/Windows
+            threads = os.cpu_count() or 1
+    torch.set_num_threads(threads)
+
+
+def to_float(images: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 (N, 28, 28) → float32 (N, 1, 28, 28) in [0, 1] on ``device``."""
+    t = (
+        images
+        if isinstance(images, torch.Tensor)
+        else torch.from_numpy(np.ascontiguousarray(images))
+    )
+    return t.to(device).unsqueeze(1).float().div_(255.0)
+
+
+def augment_batch(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random affine on a whole batch at once: rotate ±10°, scale 0.9-1.1, shift ±2 px, shear."""
+    n = x.shape[0]
+
+    def u(lo: float, hi: float) -> torch.Tensor:
+        return torch.rand(n, generator=gen, device=gen.device).mul_(hi - lo).add_(lo)
+
+    angle = u(-10, 10).mul_(math.pi / 180)
+    scale = u(0.9, 1.1)
+    shear = u(-0.15, 0.15)
+    tx, ty = u(-2 / 14, 2 / 14), u(-2 / 14, 2 / 14)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack(
+        [torch.stack([cos, -sin + shear, tx], 1), torch.stack([sin, cos, ty], 1)], 1
+    ).to(x.device)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+@torch.inference_mode()
+def predict_logits(
+    model: nn.Module,
+    images: np.ndarray | torch.Tensor,
+    mean: float,
+    std: float,
+    device: torch.device | None = None,
+    batch_size: int = 2000,
+    should_stop: Callable[[], bool] | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> torch.Tensor:
+    """Logits for uint8 (N, 28, 28) images, in big batches; returned on the CPU."""
+    device = device or next(model.parameters()).device
+    model.eval()
+    out = []
+    n = len(images)
+    for start in range(0, n, batch_size):
+        if should_stop and should_stop():
+            from mnist_tui.errors import Cancelled
+
+            raise Cancelled("Evaluation was cancelled; nothing was changed.")
+        x = to_float(images[start : start + batch_size], device).sub_(mean).div_(std)
+        out.append(model(x).float().cpu())
+        if on_batch:
+            on_batch(min(start + batch_size, n), n)
+    return torch.cat(out) if out else torch.zeros(0, 10)
+
+
+def loss_and_accuracy(
+    model: nn.Module, split: Split, mean: float, std: float, device: torch.device | None = None
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of a model on a split."""
+    if len(split) == 0:
+        return float("nan"), float("nan")
+    logits = predict_logits(model, split.images, mean, std, device)
+    labels = torch.from_numpy(split.labels)
+    loss = F.cross_entropy(logits, labels).item()
+    acc = (logits.argmax(1) == labels).float().mean().item()
+    return loss, acc
+
+
+def _optimizer(cfg: TrainConfig, params: Any) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay
+        )
+    return torch.optim.Adadelta(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _scheduler(
+    cfg: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: int
+) -> tuple[Any, bool]:
+    """The LR scheduler and whether it steps per batch (True) or per epoch (False)."""
+    total = cfg.epochs * steps_per_epoch
+    if cfg.scheduler == "onecycle":
+        return (
+            torch.optim.lr_scheduler.OneCycleLR(
+                opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25, div_factor=10
+            ),
+            True,
+        )
+    if cfg.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total), True
+    if cfg.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.7), False
+    return None, False
+
+
+def train(
+    cfg: TrainConfig,
+    data: MnistData,
+    *,
+    on_event: EventFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    resume_state: dict[str, Any] | None = None,
+    on_epoch_saved: Callable[[TrainResult], None] | None = None,
+    progress_every_s: float = 0.2,
+) -> TrainResult:
+    """Train a network on ``data`` as ``cfg`` says.
+
+    ``should_stop`` is polled between batches; when it returns True the run stops and the result
+    holds the last completed epoch (``cancelled=True``) with everything needed to resume it.
+    ``on_epoch_saved`` is called after each completed epoch (the store uses it to keep a
+    resumable checkpoint on disk, so even a killed run loses at most one epoch).
+    """
+    cfg.validate()
+    emit = on_event or (lambda _e: None)
+    stop = should_stop or (lambda: False)
+    set_threads(cfg.threads)
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    mean, std = data.spec.mean, data.spec.std
+
+    model = build_model(cfg.arch).to(device)
+    ema_model = None
+    if cfg.ema > 0:
+        ema_model = torch.optim.swa_utils.AveragedModel(
+            model,
+            multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema),
+            use_buffers=True,
+        )
+    opt = _optimizer(cfg, model.parameters())
+    n_train = len(data.train)
+    if n_train == 0:
+        raise ConfigError("The training split is empty; check the data set.")
+    steps = max(1, n_train // cfg.batch_size)  # drop the ragged last batch: BN needs >1 sample
+    sched, per_batch = _scheduler(cfg, opt, steps)
+
+    history: list[dict[str, float]] = []
+    start_epoch = 0
+    if resume_state:
+        model.load_state_dict(resume_state["model"])
+        opt.load_state_dict(resume_state["optimizer"])
+        if sched is not None and resume_state.get("scheduler"):
+            sched.load_state_dict(resume_state["scheduler"])
+        if ema_model is not None and resume_state.get("ema"):
+            ema_model.load_state_dict(resume_state["ema"])
+        gen.set_state(resume_state["generator"].to(gen.get_state().device))
+        torch.set_rng_state(resume_state["torch_rng"])
+        history = list(resume_state.get("history", []))
+        start_epoch = int(resume_state["epochs_done"])
+
+    x_train = to_float(data.train.images, device)
+    y_train = torch.from_numpy(data.train.labels).to(device)
+    t0 = time.perf_counter()
+    seen = 0
+    smooth = None
+    last_post = 0.0
+    snapshot = _snapshot(model, opt, sched, ema_model, gen, history, start_epoch)
+    cancelled = False
+    epochs_done = start_epoch
+
+    for epoch in range(start_epoch, cfg.epochs):
+        model.train()
+        perm = torch.randperm(n_train, generator=gen, device=device)
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for b in range(steps):
+            if stop():
+                cancelled = True
+                break
+            idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            x = x_train[idx]
+            if cfg.augment:
+                x = augment_batch(x, gen)
+            x = x.sub_(mean).div_(std)
+            y = y_train[idx]
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if ema_model is not None:
+                ema_model.update_parameters(model)
+            if sched is not None and per_batch:
+                sched.step()
+            loss_sum += loss.detach() * len(idx)
+            correct += (logits.detach().argmax(1) == y).sum()
+            seen += len(idx)
+            now = time.perf_counter()
+            if now - last_post >= progress_every_s or b == steps - 1:
+                last_post = now
+                value = loss.item()
+                smooth = value if smooth is None else 0.9 * smooth + 0.1 * value
+                elapsed = now - t0
+                rate = seen / elapsed if elapsed > 0 else 0.0
+                remaining = (cfg.epochs - epoch) * steps * cfg.batch_size - (b + 1) * cfg.batch_size
+                emit(
+                    BatchProgress(
+                        epoch + 1, cfg.epochs, b + 1, steps, smooth, rate,
+                        remaining / rate if rate else float("inf"),
+                        opt.param_groups[0]["lr"], elapsed,
+                    )
+                )  # fmt: skip
+        if cancelled:
+            break
+        if sched is not None and not per_batch:
+            sched.step()
+        train_loss = loss_sum.item() / (steps * cfg.batch_size)
+        train_acc = correct.item() / (steps * cfg.batch_size)
+        val_loss, val_acc = loss_and_accuracy(model, data.val, mean, std, device)
+        elapsed = time.perf_counter() - t0
+        record = EpochEnd(
+            epoch + 1, cfg.epochs, train_loss, train_acc, val_loss, val_acc,
+            opt.param_groups[0]["lr"], elapsed, seen / elapsed if elapsed else 0.0,
+        )  # fmt: skip
+        if ema_model is not None:
+            ema_loss, ema_acc = loss_and_accuracy(ema_model.module, data.val, mean, std, device)
+            history.append({**_as_row(record), "ema_val_loss": ema_loss, "ema_val_acc": ema_acc})
+        else:
+            history.append(_as_row(record))
+        epochs_done = epoch + 1
+        snapshot = _snapshot(model, opt, sched, ema_model, gen, history, epochs_done)
+        emit(record)
+        if on_epoch_saved is not None and epochs_done < cfg.epochs:
+            on_epoch_saved(
+                _result(cfg, model, ema_model, history, epochs_done, True, t0, seen, snapshot)
+            )
+
+    if cancelled:
+        # Roll back to the last completed epoch: a half-trained epoch is never kept.
+        model.load_state_dict(snapshot["model"])
+        if ema_model is not None and snapshot.get("ema"):
+            ema_model.load_state_dict(snapshot["ema"])
+    return _result(cfg, model, ema_model, history, epochs_done, cancelled, t0, seen, snapshot)
+
+
+def _as_row(e: EpochEnd) -> dict[str, float]:
+    return {
+        "epoch": e.epoch,
+        "train_loss": e.train_loss,
+        "train_acc": e.train_acc,
+        "val_loss": e.val_loss,
+        "val_acc": e.val_acc,
+        "lr": e.lr,
+        "elapsed_s": e.elapsed_s,
+    }
+
+
+def _snapshot(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    sched: Any,
+    ema_model: Any,
+    gen: torch.Generator,
+    history: list[dict[str, float]],
+    epochs_done: int,
+) -> dict[str, Any]:
+    """Everything needed to resume after ``epochs_done`` epochs, copied to the CPU."""
+    return {
+        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "optimizer": copy.deepcopy(opt.state_dict()),
+        "scheduler": sched.state_dict() if sched is not None else {},
+        "ema": (
+            {k: v.detach().cpu().clone() for k, v in ema_model.state_dict().items()}
+            if ema_model is not None
+            else {}
+        ),
+        "generator": gen.get_state().cpu(),
+        "torch_rng": torch.get_rng_state(),
+        "history": copy.deepcopy(history),
+        "epochs_done": epochs_done,
+    }
+
+
+def _result(
+    cfg: TrainConfig,
+    model: nn.Module,
+    ema_model: Any,
+    history: list[dict[str, float]],
+    epochs_done: int,
+    cancelled: bool,
+    t0: float,
+    seen: int,
+    snapshot: dict[str, Any],
+) -> TrainResult:
+    """Pick raw or EMA weights by validation accuracy (never by the test set)."""
+    final, used_ema = model, False
+    val_acc = history[-1]["val_acc"] if history else None
+    if ema_model is not None and history:
+        ema_acc = history[-1].get("ema_val_acc", float("nan"))
+        if not math.isnan(ema_acc) and (val_acc is None or ema_acc >= val_acc):
+            final, used_ema, val_acc = ema_model.module, True, ema_acc
+    elapsed = time.perf_counter() - t0
+    return TrainResult(
+        model=final,
+        config=cfg,
+        history=list(history),
+        epochs_done=epochs_done,
+        cancelled=cancelled,
+        val_acc=val_acc,
+        elapsed_s=elapsed,
+        images_per_s=seen / elapsed if elapsed > 0 else 0.0,
+        used_ema=used_ema,
+        resume_state=snapshot,
+    )

@@ -1,0 +1,35 @@
+"""User-facing errors: each carries one sentence saying what is wrong and what to do.
+
+Every failure a user can cause is raised as a subclass of :class:`MnistTuiError`; the faces
+print ``str(error)`` and nothing else (no traceback).
+"""
+
+from __future__ import annotations
+
+
+class MnistTuiError(Exception):
+    """A failure the user can fix; ``str()`` is one sentence that says how."""
+
+
+class DataError(MnistTuiError):
+    """The data set is missing, corrupt or of the wrong shape."""
+
+
+class ImageError(MnistTuiError):
+    """An image path cannot be read or is not a usable picture."""
+
+
+class CheckpointError(MnistTuiError):
+    """A checkpoint is missing, corrupt, hostile or of another architecture."""
+
+
+class StoreError(MnistTuiError):
+    """The model store cannot be read or written (permissions, disk full, name clash)."""
+
+
+class ConfigError(MnistTuiError):
+    """A training or command option has an invalid value."""
+
+
+class Cancelled(MnistTuiError):
+    """Long work was cancelled by the user."""

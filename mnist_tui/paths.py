@@ -1,0 +1,55 @@
+"""Where data and models live. No torch here: the menu needs these before torch loads."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "mnist-tui"
+DATA_ENV = "MNIST_TUI_DATA"
+MODELS_ENV = "MNIST_TUI_MODELS"
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+def user_data_root() -> Path:
+    """The per-user folder for downloaded data and trained models (XDG on Linux)."""
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / APP_NAME
+
+
+def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--data-dir`, else ``$MNIST_TUI_DATA``, else the per-user data folder."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env).expanduser()
+    return user_data_root() / "data"
+
+
+def resolve_models_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--models-dir`, else ``$MNIST_TUI_MODELS``, else ``./models`` if present, else per-user."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get(MODELS_ENV)
+    if env:
+        return Path(env).expanduser()
+    local = Path.cwd() / "models"
+    if local.is_dir():
+        return local
+    return user_data_root() / "models"
+
+
+def shipped_models_dir() -> Path | None:
+    """The folder holding the pre-trained default that ships with the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "pretrained", here.parent / "models"):
+        if (candidate / "default.safetensors").is_file():
+            return candidate
+    return None
