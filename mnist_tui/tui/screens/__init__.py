@@ -1,0 +1,1 @@
+"""One file per menu screen; each is imported when first opened."""
