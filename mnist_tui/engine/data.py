@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import struct
@@ -150,7 +151,7 @@ def parse_idx(raw: bytes, *, expect_magic: int, name: str = "IDX data") -> np.nd
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     if dims and dims[0] > MAX_ITEMS:
         raise DataError(f"{name} claims {dims[0]:,} items, which is not MNIST; check the file.")
-    expected = int(np.prod(dims, dtype=np.int64)) if dims else 0
+    expected = math.prod(dims) if dims else 0  # Python ints: a forged header cannot overflow
     body = len(raw) - header
     if body < expected:
         raise DataError(
