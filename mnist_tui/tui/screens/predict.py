@@ -1,0 +1,341 @@
+"""Predict an image: type a path (Tab completes), Enter classifies it in a worker.
+
+Shows the image as given, the 28x28 the model saw, all ten probabilities, and a short history.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from mnist_tui.render import probability_bars
+from mnist_tui.tui.widgets.art import ArtView, picture, side_by_side
+
+HISTORY_SIZE = 8
+MAX_CANDIDATES = 12
+
+
+def path_hint(text: str) -> str:
+    """What is at the typed path, in a few words."""
+    if not text.strip():
+        return "Type an image path: Tab completes, Enter predicts."
+    path = os.path.expanduser(text)
+    if os.path.isdir(path):
+        return "is a directory"
+    if os.path.isfile(path):
+        return "file exists"
+    return "no such file"
+
+
+def complete_path(text: str) -> tuple[str, list[str]]:
+    """Complete the last path component to the longest common prefix of matching entries.
+
+    Returns the new text and, when still ambiguous, the candidate names (directories end in "/").
+    The part the user typed (``~`` included) is kept as typed.
+    """
+    head, _, partial = text.rpartition("/")
+    head = head + "/" if _ or text.startswith("/") else ""
+    folder = os.path.expanduser(head) if head else "."
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return text, []
+    matches = [n for n in names if n.startswith(partial)]
+    if not partial.startswith("."):
+        matches = [n for n in matches if not n.startswith(".")]
+    if not matches:
+        return text, []
+
+    def shown(name: str) -> str:
+        return name + "/" if os.path.isdir(os.path.join(folder, name)) else name
+
+    if len(matches) == 1:
+        return head + shown(matches[0]), []
+    prefix = os.path.commonprefix(matches)
+    return head + prefix, [shown(n) for n in matches]
+
+
+def confidence_words(confidence: float) -> str:
+    """How sure the model is, said plainly."""
+    if confidence >= 0.95:
+        return "very sure"
+    if confidence >= 0.8:
+        return "fairly sure"
+    if confidence >= 0.6:
+        return "unsure"
+    return "guessing"
+
+
+class PathInput(Input):
+    """An Input for file paths: Tab completes instead of moving focus."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete path", show=False)]
+
+    @dataclass
+    class Candidates(Message):
+        """Tab found several matches; ``names`` are shown to the user."""
+
+        names: list[str]
+
+    def action_complete(self) -> None:
+        new, candidates = complete_path(self.value)
+        if new != self.value:
+            self.value = new
+            self.cursor_position = len(new)
+        self.post_message(self.Candidates(candidates))
+
+
+@dataclass
+class PredictionReady(Message):
+    """The worker classified an image."""
+
+    prediction: Any  # mnist_tui.engine.predict.Prediction (its module imports torch)
+
+
+@dataclass
+class PredictionFailed(Message):
+    """The path or the model could not be used; ``text`` is one sentence."""
+
+    text: str
+
+
+class PredictScreen(Screen[None]):
+    """Classify an image file by its path."""
+
+    DEFAULT_CSS = """
+    PredictScreen #predict-hint { height: 1; padding: 0 1; color: $text-muted; }
+    PredictScreen #predict-error { color: $error; padding: 0 1; height: auto; }
+    PredictScreen #predict-scroll { height: 1fr; padding: 0 1; }
+    PredictScreen #predict-history { height: auto; max-height: 10; margin-top: 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("slash", "edit_path", "Edit path", key_display="/"),
+        Binding("a", "activations", "Activations"),
+        Binding("m", "pick_model", "Model"),
+        Binding("t", "toggle_ascii", "ASCII/colour"),
+    ]
+
+    def __init__(self, model_name: str | None = None) -> None:
+        super().__init__()
+        self.model_name = model_name
+        self.ascii = False
+        self.shown: Any = None  # the Prediction on display
+        self.history: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PathInput(placeholder="path to an image, e.g. ~/digit.png", id="predict-path")
+        yield Static(path_hint(""), id="predict-hint")
+        yield Static("", id="predict-error", classes="error")
+        with VerticalScroll(id="predict-scroll"):
+            yield ArtView(id="predict-result")
+            table: DataTable[str] = DataTable(id="predict-history", cursor_type="row")
+            yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.ascii = bool(getattr(self.app, "ascii_art", False))
+        table = self.query_one("#predict-history", DataTable)
+        table.add_columns("recent image", "→", "confidence")
+        table.display = False
+        self.show_error("")
+        self.query_one("#predict-path", Input).focus()
+
+    def on_unmount(self) -> None:
+        self.app.workers.cancel_node(self)
+
+    # ------------------------------------------------------------------ input
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#predict-hint", Static).update(path_hint(event.value))
+
+    def on_path_input_candidates(self, message: PathInput.Candidates) -> None:
+        hint = self.query_one("#predict-hint", Static)
+        if message.names:
+            names = message.names[:MAX_CANDIDATES]
+            more = len(message.names) - len(names)
+            hint.update("  ".join(names) + (f"  … {more} more" if more > 0 else ""))
+        else:
+            hint.update(path_hint(self.query_one("#predict-path", Input).value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self.show_error("Type the path of an image file first.")
+            return
+        self.show_error("")
+        self.query_one("#predict-hint", Static).update("Predicting…")
+        self.predict(text)
+
+    def action_edit_path(self) -> None:
+        self.query_one("#predict-path", Input).focus()
+
+    # ------------------------------------------------------------------ work
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def predict(self, text: str) -> None:
+        """Load the model and classify the file (blocking: a thread worker)."""
+        from mnist_tui.errors import MnistTuiError
+
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            loaded = services.load_model(self.model_name)
+            from mnist_tui.engine.predict import predict_path
+
+            prediction = predict_path(loaded, os.path.expanduser(text))
+        except MnistTuiError as exc:
+            self.post_message(PredictionFailed(str(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is one sentence, not a crash
+            self.post_message(PredictionFailed(f"Could not read {text}: {exc}."))
+            return
+        self.post_message(PredictionReady(prediction))
+
+    def on_prediction_failed(self, message: PredictionFailed) -> None:
+        self.show_error(message.text)
+        self.query_one("#predict-hint", Static).update(
+            path_hint(self.query_one("#predict-path", Input).value)
+        )
+
+    def on_prediction_ready(self, message: PredictionReady) -> None:
+        prediction = message.prediction
+        self.history = [prediction, *self.history][:HISTORY_SIZE]
+        self.refresh_history()
+        self.query_one("#predict-hint", Static).update(
+            "Done: / edits the path, a shows activations, ↑↓ Enter re-shows a recent one."
+        )
+        self.show(prediction)
+        self.query_one("#predict-history", DataTable).focus()
+
+    def refresh_history(self) -> None:
+        """Fill the recent-predictions table, newest first."""
+        table = self.query_one("#predict-history", DataTable)
+        table.clear()
+        for i, p in enumerate(self.history):
+            name = os.path.basename(p.path or "") or "?"
+            conf = f"{p.confidence:.0%}" if p.digit is not None else "no digit"
+            table.add_row(name, p.label, conf, key=str(i))
+        table.display = bool(self.history)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        index = int(event.row_key.value or 0)
+        if 0 <= index < len(self.history):
+            self.show(self.history[index])
+
+    # ------------------------------------------------------------------ drawing
+
+    def show(self, prediction: Any) -> None:
+        """Display one prediction."""
+        self.shown = prediction
+        self.show_error("")
+        self.redraw()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self.redraw)
+
+    def redraw(self) -> None:
+        """Lay out image, 28x28 and bars for the current size."""
+        p = self.shown
+        view = self.query_one("#predict-result", ArtView)
+        if p is None:
+            view.set_lines([])
+            return
+        scroll = self.query_one("#predict-scroll", VerticalScroll)
+        width = max(40, scroll.size.width - 4)
+        rows = 14
+        if scroll.size.height >= 32 and width >= 56 + 40 + 30:
+            rows = 28
+        seen_w = 2 * rows
+        label_w = max(len(s) for s in p.labels)
+        bars_w = min(48, max(24, width // 4))
+        orig_w = max(10, width - seen_w - bars_w - 4)
+
+        original = p.original if p.original is not None else p.pixels
+        left = [Text("your image", style="bold")] + picture(original, orig_w, rows, self.ascii)
+        middle = [Text("what the model saw", style="bold")] + picture(
+            p.pixels, seen_w, rows, self.ascii
+        )
+        right = self.verdict(p, bars_w)
+        right += probability_bars(
+            p.probabilities,
+            labels=p.labels,
+            width=max(5, bars_w - label_w - 10),
+            highlight=p.digit if p.digit is not None else -1,
+            ascii=self.ascii,
+        )
+        widths = [max(line.cell_len for line in left), seen_w, bars_w]
+        view.set_lines(side_by_side([left, middle, right], widths, gap=2))
+
+    def verdict(self, p: Any, width: int) -> list[Text]:
+        """The answer in words: the class, the confidence, and any warning."""
+        lines: list[Text] = []
+        if p.digit is None:
+            lines.append(Text("No digit found", style="bold yellow"))
+        else:
+            word = "Digit" if p.labels[0] == "0" else "Class"
+            line = Text(f"{word} {p.label}", style="bold green")
+            line.append(f"  {p.confidence:.0%}, {confidence_words(p.confidence)}", style="bold")
+            lines.append(line)
+        if p.message:
+            # Wrap the note to the column width: the bars go below it.
+            note = Text(p.message, style="yellow")
+            lines.extend(note.wrap(self.app.console, max(10, width)))
+        lines.append(Text(""))
+        return lines
+
+    def show_error(self, text: str) -> None:
+        """One sentence in the error line (hidden when empty)."""
+        error = self.query_one("#predict-error", Static)
+        error.update(text)
+        error.display = bool(text)
+
+    # ------------------------------------------------------------------ keys
+
+    def action_toggle_ascii(self) -> None:
+        self.ascii = not self.ascii
+        self.redraw()
+
+    def action_activations(self) -> None:
+        if self.shown is None or self.shown.digit is None:
+            self.notify("Predict an image first; then a shows its activations.")
+            return
+        try:
+            from mnist_tui.tui.screens.activations import ActivationsScreen
+        except ImportError:
+            self.notify(
+                "The activations screen is not available in this build.", severity="warning"
+            )
+            return
+        title = f"{os.path.basename(self.shown.path or 'image')} → {self.shown.label}"
+        self.app.push_screen(
+            ActivationsScreen(self.shown.pixels, title, model_name=self.model_name)
+        )
+
+    def action_pick_model(self) -> None:
+        from mnist_tui.tui.widgets.model_picker import ModelPicker
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.model_name = name
+                self.notify(f"Predicting with {name}.")
+
+        services = self.app.services  # type: ignore[attr-defined]
+        current = self.model_name
+        if current is None:
+            try:
+                current = services.active_model_name()
+            except Exception:  # noqa: BLE001 - no model yet: the picker says so
+                current = None
+        self.app.push_screen(ModelPicker(current), chosen)
