@@ -105,7 +105,8 @@ def read_header(path: Path) -> dict[str, Any]:
             (length,) = struct.unpack("<Q", raw_len)
             if length > MAX_HEADER or length < 2:
                 raise CheckpointError(
-                    f"{path.name} is not a safetensors checkpoint (bad header); delete or replace it."
+                    f"{path.name} is not a safetensors checkpoint (bad header);"
+                    " delete or replace it."
                 )
             body = fh.read(length)
             size = os.fstat(fh.fileno()).st_size
@@ -117,7 +118,8 @@ def read_header(path: Path) -> dict[str, Any]:
         header = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CheckpointError(
-            f"{path.name} is not a safetensors checkpoint (unreadable header); delete or replace it."
+            f"{path.name} is not a safetensors checkpoint (unreadable header);"
+            " delete or replace it."
         ) from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path.name} has a malformed header; delete or replace it.")
@@ -164,7 +166,8 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
         arch = meta.get("arch")
         if arch not in ARCH_INFO:
             raise CheckpointError(
-                f"{path.name} is for an unknown architecture {arch!r}; upgrade mnist-tui or delete it."
+                f"{path.name} is for an unknown architecture {arch!r};"
+                " upgrade mnist-tui or delete it."
             )
         norm = meta.get("normalisation") or {}
         info.arch = arch
@@ -241,20 +244,37 @@ def build_metadata(
     }
 
 
-def _atomic_write(target: Path, write: Any) -> None:
-    """Write through ``write(tmp_path)`` then rename over ``target``; never a torn file."""
+def _write_temp(target: Path, data: bytes) -> Path:
+    """Write ``data`` to a synced temporary file beside ``target`` and return its path."""
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
     tmp = Path(tmp_name)
     try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
+    except BaseException:
         tmp.unlink(missing_ok=True)
-    try:  # make the rename itself durable
-        dfd = os.open(target.parent, os.O_RDONLY)
+        raise
+    return tmp
+
+
+def _atomic_write(files: dict[Path, bytes]) -> None:
+    """Write every file in full first, then rename each over its target; never a torn file.
+
+    Staging all of them before the first rename means a full disk changes nothing at all.
+    """
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for target, data in files.items():
+            temps.append((_write_temp(target, data), target))
+        for tmp, target in temps:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+    try:  # make the renames themselves durable
+        dfd = os.open(next(iter(files)).parent, os.O_RDONLY)
         try:
             os.fsync(dfd)
         finally:
@@ -331,6 +351,10 @@ class ModelStore:
             raise CheckpointError(
                 f"{candidate} is not a file; give a model name or a .safetensors file."
             )
+        if os.sep in text or text.endswith((SUFFIX, ".pt", ".pth")):
+            raise CheckpointError(
+                f"{candidate} does not exist; give a model name or a .safetensors file."
+            )
         names = ", ".join(i.name for i in self.list() if not i.error) or "none"
         raise CheckpointError(f"No model named {text!r}; the store ({self.root}) has: {names}.")
 
@@ -406,8 +430,10 @@ class ModelStore:
         resume_state: dict[str, Any] | None = None,
     ) -> ModelInfo:
         """Save atomically; with ``resume_state`` the run can be continued by ``--resume``."""
+        import io
+
         import torch
-        from safetensors.torch import save_file
+        from safetensors.torch import save as serialize
 
         path = self.path_for(name)
         try:
@@ -415,12 +441,17 @@ class ModelStore:
         except OSError as exc:
             raise _store_write_error(exc, self.root, name) from None
         tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        header = {META_KEY: json.dumps(metadata)}
+        # Serialised in memory (a few MB at most) so that a full disk surfaces as an OSError
+        # from our own write, not as a writer-specific error halfway through a file.
+        files: dict[Path, bytes] = {}
         resume_path = path.with_name(name + RESUME_SUFFIX)
+        if resume_state is not None:
+            buffer = io.BytesIO()
+            torch.save(resume_state, buffer)
+            files[resume_path] = buffer.getvalue()
+        files[path] = serialize(tensors, metadata={META_KEY: json.dumps(metadata)})
         try:
-            if resume_state is not None:
-                _atomic_write(resume_path, lambda tmp: torch.save(resume_state, tmp))
-            _atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=header))
+            _atomic_write(files)
             if resume_state is None:
                 resume_path.unlink(missing_ok=True)
         except OSError as exc:
@@ -432,12 +463,13 @@ class ModelStore:
         path = self.find(name)
         if self.shipped is not None and path.parent == self.shipped and path.parent != self.root:
             raise StoreError(f"{name!r} ships with mnist-tui and cannot be deleted.")
+        was_active = self.active_name() == name  # asked before the file it checks is gone
         try:
             path.unlink()
             path.with_name(path.name[: -len(SUFFIX)] + RESUME_SUFFIX).unlink(missing_ok=True)
         except OSError as exc:
             raise _store_write_error(exc, self.root, name) from None
-        if self.active_name() == name:
+        if was_active:
             self.set_active(None)
 
     def rename(self, old: str, new: str) -> ModelInfo:
@@ -448,6 +480,7 @@ class ModelStore:
             raise StoreError(f"A model named {new!r} already exists; choose another name.")
         if src.parent != self.root:
             raise StoreError(f"{old!r} is not in the store {self.root}; it cannot be renamed.")
+        was_active = self.active_name() == old  # asked before the file it checks is moved
         try:
             os.rename(src, dst)
             src_resume = src.with_name(old + RESUME_SUFFIX)
@@ -455,7 +488,7 @@ class ModelStore:
                 os.rename(src_resume, dst.with_name(new + RESUME_SUFFIX))
         except OSError as exc:
             raise _store_write_error(exc, self.root, old) from None
-        if self.active_name() == old:
+        if was_active:
             self.set_active(new)
         return read_info(dst)
 
@@ -478,7 +511,7 @@ class ModelStore:
                 return
             self.find(name)
             self.root.mkdir(parents=True, exist_ok=True)
-            _atomic_write(target, lambda tmp: tmp.write_text(name + "\n"))
+            _atomic_write({target: (name + "\n").encode()})
         except OSError as exc:
             raise _store_write_error(exc, self.root, "the active model") from None
 
