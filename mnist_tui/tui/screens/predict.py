@@ -204,6 +204,8 @@ class PredictScreen(Screen[None]):
         self.post_message(PredictionReady(prediction))
 
     def on_prediction_failed(self, message: PredictionFailed) -> None:
+        self.shown = None  # an older result under the error would read as this file's answer
+        self.redraw()
         self.show_error(message.text)
         self.query_one("#predict-hint", Static).update(
             path_hint(self.query_one("#predict-path", Input).value)
