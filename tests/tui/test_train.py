@@ -1,0 +1,170 @@
+"""Train screen: the form, a real (tiny) child run with live data, stop, quit, missing data.
+
+Each run spawns `python -m mnist_tui train --events` (imports torch, ~2-3 s), so few tests run one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from textual.widgets import Button, DataTable, Input, Static
+
+from mnist_tui.tui.app import MenuScreen, create_app
+from mnist_tui.tui.screens.train import TrainScreen
+
+RUN_TIMEOUT_S = 120
+
+
+def _text(screen: TrainScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def _open(app, pilot) -> TrainScreen:  # noqa: ANN001
+    screen = TrainScreen(threads=1)
+    await app.push_screen(screen)
+    await pilot.pause()
+    return screen
+
+
+async def _until(pilot, condition, timeout: float = RUN_TIMEOUT_S) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the training child"
+        await pilot.pause(0.1)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def test_invalid_values_are_refused_inline(services) -> None:
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        for bad in ("0", "abc", ""):
+            screen.query_one("#epochs", Input).value = bad
+            await pilot.press("s")
+            assert "Epochs must be" in _text(screen, "#form-error")
+            assert screen.process is None
+        screen.query_one("#epochs", Input).value = "2"
+        screen.query_one("#lr", Input).value = "-1"
+        screen.query_one("#start", Button).press()
+        await pilot.pause()
+        assert "Learning rate" in _text(screen, "#form-error")
+        screen.query_one("#lr", Input).value = "0.01"
+        screen.query_one("#name", Input).value = "tiny"  # already in the store
+        await pilot.press("enter")  # Enter in a field (it has focus) also starts
+        assert "already exists" in _text(screen, "#form-error")
+        assert screen.process is None
+
+
+async def test_arch_fills_recipe(services) -> None:
+    from mnist_tui.engine.config import recipe
+
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        screen = app.screen
+        assert isinstance(screen, TrainScreen)
+        screen.query_one("#arch").value = "dropout"
+        await pilot.pause()
+        want = recipe("dropout")
+        assert screen.query_one("#epochs", Input).value == str(want.epochs)
+        assert screen.query_one("#optimizer").value == want.optimizer
+        assert "1,199,882 parameters" in _text(screen, "#arch-help")
+        await pilot.press("escape")
+        assert isinstance(app.screen, MenuScreen)
+
+
+async def test_missing_data_says_where_and_offers_download(services, tmp_path: Path) -> None:
+    services.data_dir = tmp_path / "empty"
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        note = _text(screen, "#data-note")
+        assert "not downloaded yet" in note and str(tmp_path / "empty") in note
+        assert screen.query_one("#download", Button).display
+        await pilot.press("s")
+        assert "press Download" in _text(screen, "#form-error")
+        assert screen.process is None
+
+
+async def test_run_completes_with_charts_table_and_make_active(services) -> None:
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        screen.query_one("#epochs", Input).value = "2"
+        screen.query_one("#batch_size", Input).value = "64"
+        screen.query_one("#name", Input).value = "run-one"
+        await pilot.press("s")
+        assert screen.process is not None
+        await _until(pilot, lambda: screen.outcome is not None and not screen.training)
+        await pilot.pause(0.3)
+        assert screen.data.train_x and screen.data.train_loss
+        assert screen.data.val_x == [1.0, 2.0]
+        assert screen.query_one("#epoch-table", DataTable).row_count == 2
+        result = _text(screen, "#result")
+        assert result.startswith("Saved run-one: ") and "test accuracy" in result
+        assert services.store().info("run-one").complete
+        await pilot.press("a")
+        assert services.active_model_name() == "run-one"
+        assert "now the active model" in _text(screen, "#result")
+        await pilot.press("escape")
+        assert isinstance(app.screen, MenuScreen)
+
+
+async def test_stop_keeps_a_resumable_model(services) -> None:
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        screen.query_one("#epochs", Input).value = "40"
+        screen.query_one("#batch_size", Input).value = "64"
+        screen.query_one("#name", Input).value = "halfway"
+        await pilot.press("s")
+        await _until(pilot, lambda: len(screen.data.epochs) >= 1)
+        pid = screen.process.pid
+        await pilot.press("escape")  # stops, does not leave
+        assert app.screen is screen
+        started = time.monotonic()
+        await _until(pilot, lambda: not screen.training, timeout=10)
+        assert time.monotonic() - started < 5
+        assert _gone(pid)
+        result = _text(screen, "#result")
+        assert result.startswith("Stopped: kept halfway at epoch ") and "of 40" in result
+        info = services.store().info("halfway")
+        assert info.resumable and not info.complete
+        # the Models screen offers to resume it; the Train screen opens in resume mode
+        await pilot.press("escape")
+        app.open_screen("models")
+        await pilot.pause()
+        table = app.screen.query_one("#models-table", DataTable)
+        assert "stopped at epoch" in str(table.get_row("halfway")[-1])
+        table.move_cursor(row=table.get_row_index("halfway"))
+        await pilot.press("t")
+        await pilot.pause()
+        resumed = app.screen
+        assert isinstance(resumed, TrainScreen) and resumed.resume == "halfway"
+        assert "Resume" in str(resumed.query_one("#start", Button).label)
+        assert resumed.query_one("#epoch-table", DataTable).row_count == info.epochs_done
+
+
+async def test_quit_while_training_leaves_no_child(services) -> None:
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        screen.query_one("#epochs", Input).value = "200"
+        await pilot.press("s")
+        await _until(pilot, lambda: bool(screen.data.train_x))
+        pid = screen.process.pid
+        started = time.monotonic()
+        await pilot.press("ctrl+q")
+    assert time.monotonic() - started < 2.5
+    await asyncio.sleep(0)
+    assert _gone(pid)
