@@ -17,7 +17,10 @@ Point = tuple[float, float]
 
 def _ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 20, start: float = 0.0):
     return [
-        (cx + rx * math.cos(start + 2 * math.pi * i / n), cy + ry * math.sin(start + 2 * math.pi * i / n))
+        (
+            cx + rx * math.cos(start + 2 * math.pi * i / n),
+            cy + ry * math.sin(start + 2 * math.pi * i / n),
+        )
         for i in range(n + 1)
     ]
 
@@ -68,24 +71,27 @@ STROKES: dict[int, list[list[Point]]] = {
     ],
     6: [
         [
-            (0.52, 0.05),
-            (0.3, 0.0),
-            (0.12, 0.15),
-            (0.04, 0.45),
-            (0.05, 0.75),
-            (0.15, 0.95),
+            (0.5, 0.04),
+            (0.32, 0.0),
+            (0.14, 0.12),
+            (0.05, 0.38),
+            (0.03, 0.65),
+            (0.1, 0.9),
             (0.3, 1.0),
-            (0.48, 0.93),
-            (0.57, 0.75),
-            (0.5, 0.57),
-            (0.3, 0.5),
-            (0.12, 0.58),
-            (0.05, 0.72),
+            (0.5, 0.92),
+            (0.58, 0.72),
+            (0.5, 0.5),
+            (0.3, 0.42),
+            (0.12, 0.5),
+            (0.04, 0.66),
         ]
     ],
     7: [[(0.0, 0.0), (0.6, 0.0), (0.22, 1.0)]],
-    8: [_ellipse(0.3, 0.24, 0.2, 0.24, start=math.pi / 2), _ellipse(0.3, 0.74, 0.26, 0.26, start=-math.pi / 2)],
-    9: [_ellipse(0.3, 0.3, 0.25, 0.3), [(0.55, 0.3), (0.52, 0.7), (0.42, 1.0)]],
+    8: [
+        _ellipse(0.3, 0.24, 0.2, 0.24, start=math.pi / 2),
+        _ellipse(0.3, 0.74, 0.26, 0.26, start=-math.pi / 2),
+    ],
+    9: [_ellipse(0.3, 0.31, 0.27, 0.31), [(0.57, 0.31), (0.55, 0.7), (0.45, 1.0)]],
 }
 
 GLYPH_WIDTH = 0.6
@@ -147,10 +153,10 @@ def _supersampled(
 
 
 def mnist_like(digit: int, seed: int | None = None, thickness: float = 2.5) -> Image.Image:
-    """White on black 28x28, the digit about 20 px tall and centred, like MNIST."""
+    """White on black 28x28, the digit (pen included) about 20 px tall and centred, like MNIST."""
     rng = np.random.default_rng(seed) if seed is not None else None
-    height = 20.0
-    origin = ((28 - GLYPH_WIDTH * height) / 2, 4.0)
+    height = 19.0 - thickness  # of the pen's centre line: 19 px with the pen, 20 antialiased
+    origin = ((28 - GLYPH_WIDTH * height) / 2, 4.5 + thickness / 2)
     return _supersampled((28, 28), digit, origin, height, thickness, rng, 0.015 if rng else 0.0)
 
 
@@ -184,9 +190,9 @@ def scan(digit: int, seed: int = 0, thickness: float = 12.0, size: int = 300) ->
     return image.filter(ImageFilter.GaussianBlur(0.8))
 
 
-def photo_lined_jpeg(digit: int, seed: int = 0, size: tuple[int, int] = (800, 600)) -> bytes:
+def photo_lined_jpeg(digit: int | None, seed: int = 0, size: tuple[int, int] = (800, 600)) -> bytes:
     """A phone photo of a notebook page as JPEG bytes: ruled blue lines, a red margin line,
-    uneven lighting, specks and noise; the digit is off-centre."""
+    uneven lighting, specks and noise; the digit (none if None) is off-centre."""
     rng = np.random.default_rng(seed + 2000)
     w, h = size
     sy = h / 600
@@ -208,7 +214,11 @@ def photo_lined_jpeg(digit: int, seed: int = 0, size: tuple[int, int] = (800, 60
     rgb = np.asarray(page, dtype=np.float32)
     height = 200 * sy
     centre = (w * rng.uniform(0.5, 0.68), h * rng.uniform(0.4, 0.6))
-    ink = coverage(digit, size, height, 9 * sy, centre, seed, slant=rng.uniform(-0.1, 0.15))
+    slant = rng.uniform(-0.1, 0.15)
+    if digit is None:
+        ink = np.zeros((h, w), dtype=np.float32)
+    else:
+        ink = coverage(digit, size, height, 9 * sy, centre, seed, slant=slant)
     colour = np.float32([30, 35, 80])
     rgb = rgb * (1 - ink[..., None]) + colour * ink[..., None]
     # Light falls from the top-left: the far corner gets about half the light.

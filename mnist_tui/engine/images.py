@@ -46,6 +46,7 @@ MIN_CONTRAST = 0.15
 LINE_COVER = 0.6
 # Images smaller than this on their shorter side have no ruled lines worth looking for.
 MIN_LINE_SIDE = 48
+EDGE_MESSAGE = "The digit touches the edge of the picture, so part of it may be cut off."
 # The intermediate size the cropped digit is reduced to before stroke-width normalisation.
 STROKE_SIDE = 4 * BOX
 
@@ -392,23 +393,32 @@ def _to_grey(image: Image.Image | np.ndarray) -> tuple[np.ndarray, tuple[int, in
 # Small numpy image operations
 
 
-def _window_max(array: np.ndarray, size: int, axis: int) -> np.ndarray:
+def _pad(array: np.ndarray, pad: list[tuple[int, int]], extend: bool) -> np.ndarray:
+    # Extending linearly (odd reflection) keeps a lighting ramp a ramp up to the border.
+    if extend:
+        return np.pad(array, pad, mode="reflect", reflect_type="odd")
+    return np.pad(array, pad, mode="edge")
+
+
+def _window_max(array: np.ndarray, size: int, axis: int, extend: bool = False) -> np.ndarray:
     """Running maximum over ``size`` (odd) samples along ``axis``, edges replicated."""
     if size <= 1:
         return array
     r = size // 2
     pad = [(0, 0)] * array.ndim
     pad[axis] = (r, r)
-    padded = np.pad(array, pad, mode="edge")
+    if extend and array.shape[axis] <= r:
+        extend = False
+    padded = _pad(array, pad, extend)
     return np.lib.stride_tricks.sliding_window_view(padded, size, axis=axis).max(axis=-1)
 
 
-def _dilate(array: np.ndarray, size: int) -> np.ndarray:
-    return _window_max(_window_max(array, size, 0), size, 1)
+def _dilate(array: np.ndarray, size: int, extend: bool = False) -> np.ndarray:
+    return _window_max(_window_max(array, size, 0, extend), size, 1, extend)
 
 
-def _erode(array: np.ndarray, size: int) -> np.ndarray:
-    return -_dilate(-array, size)
+def _erode(array: np.ndarray, size: int, extend: bool = False) -> np.ndarray:
+    return -_dilate(-array, size, extend)
 
 
 def _box_blur(array: np.ndarray, radius: int) -> np.ndarray:
@@ -419,7 +429,7 @@ def _box_blur(array: np.ndarray, radius: int) -> np.ndarray:
     for axis in (0, 1):
         pad = [(0, 0), (0, 0)]
         pad[axis] = (radius + 1, radius)
-        summed = np.cumsum(np.pad(out, pad, mode="edge"), axis=axis)
+        summed = np.cumsum(_pad(out, pad, out.shape[axis] > radius + 1), axis=axis)
         size = 2 * radius + 1
         if axis == 0:
             out = (summed[size:] - summed[:-size]) / size
@@ -553,18 +563,18 @@ def _vertical_runs(mask: np.ndarray) -> np.ndarray:
     return out.reshape(w, h + 1)[:, :h].T
 
 
-def _horizontal_lines(mask: np.ndarray) -> np.ndarray:
-    """Pixels of long thin near-horizontal lines (±6°) spanning most of the width.
+def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Pixels of long thin near-horizontal lines (±6°) spanning most of the width, and their count.
 
     Ink that continues above or below a line (a digit's stroke crossing it) is kept.
     """
     h, w = mask.shape
     found = np.zeros_like(mask)
     if min(h, w) < MIN_LINE_SIDE:
-        return found
+        return found, 0
     ys, xs = np.nonzero(mask)
     if ys.size < LINE_COVER * w:
-        return found
+        return found, 0
     pad = int(math.ceil(0.05 * w)) + 2
     n_rows = h + 2 * pad
     best: tuple[float, np.ndarray] | None = None
@@ -585,27 +595,35 @@ def _horizontal_lines(mask: np.ndarray) -> np.ndarray:
     near[:-1] |= occupied[1:]
     is_line = near.sum(axis=1) >= LINE_COVER * w
     if not is_line.any():
-        return found
+        return found, 0
     max_thick = max(3, round(0.02 * h))
-    row_is_band = np.zeros(n_rows + 2, dtype=bool)
-    band_thick = np.zeros(n_rows + 2, dtype=np.int64)
+    candidate = np.zeros(ys.size, dtype=bool)
+    allowed = np.zeros(ys.size, dtype=np.int64)
+    count = 0
     edges = np.diff(np.concatenate(([0], is_line.astype(np.int8), [0])))
-    for first, stop in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]):
+    for first, stop in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0], strict=True):
         thick = stop - first - 2  # the 3-row window widened the band by one row each side
-        if thick <= max_thick:
-            row_is_band[first : stop + 2] = True
-            band_thick[first : stop + 2] = max(thick, 1)
-    candidate = row_is_band[sheared + 1]
-    if not candidate.any():
-        return found
+        if thick > max_thick:
+            continue
+        in_band = (sheared >= first - 1) & (sheared <= stop)
+        # A ruled line runs (nearly) edge to edge; a digit's stroke stops inside the picture.
+        if np.ptp(xs[in_band]) < 0.85 * w:
+            continue
+        candidate |= in_band
+        allowed[in_band] = max(thick, 1) + 2
+        count += 1
+    if not count:
+        return found, 0
     runs = _vertical_runs(mask)[ys, xs]
-    remove = candidate & (runs <= band_thick[sheared + 1] + 3)
+    remove = candidate & (runs <= allowed)
     found[ys[remove], xs[remove]] = True
-    return found
+    return found, count
 
 
-def _ruled_lines(mask: np.ndarray) -> np.ndarray:
-    return _horizontal_lines(mask) | _horizontal_lines(mask.T).T
+def _ruled_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    across, n_across = _horizontal_lines(mask)
+    down, n_down = _horizontal_lines(mask.T)
+    return across | down.T, n_across + n_down
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,22 +637,24 @@ def _ink_is_dark(grey: np.ndarray) -> bool:
     border = np.concatenate(
         [grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(), grey[:, -b:].ravel()]
     )
-    if float(border.std()) < 0.1:
-        return float(np.median(border)) > 0.5
-    # Ink is the minority: it lies further from the median on its own side.
+    level = float(np.median(border))
+    if float(border.std()) < 0.1 and (level < 0.2 or level > 0.8):
+        return level > 0.5
+    # Ink is the minority: it lies further from the median, on its own side.
     median = float(np.median(grey))
-    low, high = np.percentile(grey, [0.5, 99.5])
+    low, high = np.percentile(grey, [0.2, 99.8])
     return median - float(low) > float(high) - median
 
 
 def _background(paper: np.ndarray) -> np.ndarray:
     """Paper brightness without the ink: a closing (max then min) at low resolution, blurred."""
     h, w = paper.shape
-    factor = max(1, math.ceil(max(h, w) / 64))
+    factor = max(1, math.ceil(max(h, w) / 128))
     small = _block_quantile(paper, factor, 0.9)
     k = max(3, min(small.shape) // 4) | 1
-    small = _erode(_dilate(small, k), k)
-    small = _box_blur(_box_blur(small, k // 2), k // 2)
+    small = _erode(_dilate(small, k, extend=True), k, extend=True)
+    # Only a light blur: a heavy one would smear a hard shadow edge into fake ink.
+    small = _box_blur(small, 1)
     if float(small.max() - small.min()) < 0.08:
         # Evenly lit: one level for all, so clean images pass through untouched.
         return np.full_like(paper, float(np.median(small)))
@@ -686,7 +706,8 @@ def _normalise_strokes(crop: np.ndarray) -> np.ndarray:
         thinner = _erode(crop, size)
         if (thinner > 0.5).any():
             crop = thinner
-    return _crop_to_ink(crop, 0.02)
+    # Faint antialiasing fringes do not count towards the 20 px box (as in MNIST).
+    return _crop_to_ink(crop, 0.1)
 
 
 def _fit_and_centre(crop: np.ndarray) -> np.ndarray:
@@ -723,6 +744,47 @@ def _thumbnail(grey: np.ndarray) -> tuple[np.ndarray, float]:
     return np.asarray(picture, dtype=np.uint8).copy(), scale
 
 
+def _main_part(parts: _Components, h: int, w: int) -> int:
+    """The digit's largest piece; page edges and shadows along a whole side count for less."""
+    heights = parts.bottom - parts.top + 1
+    widths = parts.right - parts.left + 1
+    touches = (parts.top == 0) | (parts.left == 0) | (parts.bottom == h - 1)
+    touches |= parts.right == w - 1
+    spans = touches & ((heights >= 0.9 * h) | (widths >= 0.9 * w))
+    return int(np.argmax(parts.areas * np.where(spans, 0.25, 1.0)))
+
+
+def _digit_pixels(parts: _Components) -> np.ndarray:
+    """The main part plus every sizeable part near it (a broken stroke, a separate bar)."""
+    h, w = parts.labels.shape
+    main = _main_part(parts, h, w)
+    reach = 0.15 * max(parts.bottom[main] - parts.top[main], parts.right[main] - parts.left[main])
+    reach += 2
+    sizeable = parts.areas >= 0.03 * parts.areas[main]
+    keep = np.zeros(parts.areas.size, dtype=bool)
+    keep[main] = True
+    # Grow the kept box by parts within reach until nothing more joins.
+    for _ in range(8):
+        top, bottom = parts.top[keep].min() - reach, parts.bottom[keep].max() + reach
+        left, right = parts.left[keep].min() - reach, parts.right[keep].max() + reach
+        near = (parts.bottom >= top) & (parts.top <= bottom)
+        near &= (parts.right >= left) & (parts.left <= right)
+        grown = keep | (near & sizeable)
+        if np.array_equal(grown, keep):
+            break
+        keep = grown
+    labels = parts.labels
+    return (labels >= 0) & keep[np.maximum(labels, 0)]
+
+
+def _has_digit(parts: _Components, h: int, w: int) -> bool:
+    if parts.areas.size == 0:
+        return False
+    main = _main_part(parts, h, w)
+    extent = max(parts.bottom[main] - parts.top[main], parts.right[main] - parts.left[main]) + 1
+    return bool(extent >= max(3, 0.04 * min(h, w)))
+
+
 def _not_found(message: str, thumb: np.ndarray, source: tuple[int, int]) -> Preprocessed:
     blank = np.zeros((SIDE, SIDE), dtype=np.float32)
     return Preprocessed(blank, False, message, thumb, source)
@@ -738,42 +800,30 @@ def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
     paper = grey if _ink_is_dark(grey) else 1.0 - grey
     background = _background(paper)
     # Dividing by the paper's own brightness evens out shading and gradients.
-    ink = np.clip(1.0 - paper / np.maximum(background, 0.05), 0.0, 1.0)
+    # (In near-black regions differences are judged absolutely: nothing there is recoverable.)
+    ink = np.clip((background - paper) / np.maximum(background, 0.25), 0.0, 1.0)
     if float(ink.max()) < MIN_CONTRAST:
         return _not_found("No digit found: the image is blank.", thumb, source)
     threshold = max(_otsu(ink), MIN_CONTRAST)
     mask = ink >= threshold
-    lines = _ruled_lines(mask)
+    lines, n_lines = _ruled_lines(mask)
+    parts = _components(mask & ~lines)
+    if n_lines == 1 and not _has_digit(parts, h, w):
+        # One lone "line" and nothing else is more likely a tightly cropped 1 than a rule.
+        lines[:] = False
+        parts = _components(mask)
     mask &= ~lines
-    parts = _components(mask)
-    if parts.areas.size == 0:
-        return _not_found("No digit found: there are only ruled lines.", thumb, source)
-    heights = parts.bottom - parts.top + 1
-    widths = parts.right - parts.left + 1
-    touches = (parts.top == 0) | (parts.left == 0) | (parts.bottom == h - 1)
-    touches |= parts.right == w - 1
-    # Page edges and shadows hug the border across most of a side; prefer anything else.
-    spans = touches & ((heights >= 0.9 * h) | (widths >= 0.9 * w))
-    main = int(np.argmax(parts.areas * np.where(spans, 0.25, 1.0)))
-    if max(heights[main], widths[main]) < max(3, 0.04 * min(h, w)):
+    if not _has_digit(parts, h, w):
+        if parts.areas.size == 0 and n_lines:
+            return _not_found("No digit found: there are only ruled lines.", thumb, source)
+        if parts.areas.size == 0:
+            return _not_found("No digit found: the image is blank.", thumb, source)
         return _not_found(
             "No digit found: there are only specks, nothing the size of a digit.", thumb, source
         )
-    # Keep pieces of the digit (a broken stroke, a separate bar) near the main part.
-    reach = 0.25 * max(heights[main], widths[main])
-    centre_y = (parts.top + parts.bottom) / 2
-    centre_x = (parts.left + parts.right) / 2
-    near = (
-        (centre_y >= parts.top[main] - reach)
-        & (centre_y <= parts.bottom[main] + reach)
-        & (centre_x >= parts.left[main] - reach)
-        & (centre_x <= parts.right[main] + reach)
-    )
-    keep = near & (parts.areas >= 0.03 * parts.areas[main])
-    keep[main] = True
-    kept = np.zeros(h * w, dtype=bool)
-    kept[parts.labels.ravel() >= 0] = keep[parts.labels.ravel()[parts.labels.ravel() >= 0]]
-    kept = kept.reshape(h, w)
+    kept = _digit_pixels(parts)
+    # Bridge the thin gaps a removed line left in a stroke crossing it.
+    kept |= lines & _dilate(kept.astype(np.uint8), 3).astype(bool)
     around = _dilate(kept.astype(np.uint8), 3).astype(bool) & ~(lines & ~kept)
     # Keep the antialiased greys: stretch between the paper noise and the typical stroke.
     outside = ink[~around]
@@ -790,9 +840,7 @@ def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
         return _not_found("No digit found: the image is blank.", thumb, source)
     pixels = _fit_and_centre(crop)
     at_edge = rows[0] == 0 or cols[0] == 0 or rows[-1] == h - 1 or cols[-1] == w - 1
-    message = "The digit touches the edge of the picture, so part of it may be cut off." * bool(
-        at_edge
-    )
+    message = EDGE_MESSAGE if at_edge else ""
     box = (
         int(cols[0] * thumb_scale),
         int(rows[0] * thumb_scale),
