@@ -146,6 +146,8 @@ class MnistTuiApp(App[int]):
     COMMANDS = App.COMMANDS | {ScreensProvider}
     BINDINGS = [
         Binding("question_mark", "help", "Keys", key_display="?"),
+        # `?` types into a focused text field; F1 shows the keys from anywhere.
+        Binding("f1", "help", "Keys", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 

@@ -50,10 +50,12 @@ async def test_lists_store_and_makes_active(services, store_dir: Path) -> None:
         await pilot.press("enter")
         assert services.active_model_name() == "tiny"
         assert "tiny is now the active model" in _message(screen)
+        await _select(pilot, screen, "other")
+        await pilot.press("enter")
         await pilot.press("escape")
         assert not isinstance(app.screen, ModelsScreen)
         # the menu's status line follows the change
-        assert "tiny" in str(app.screen.query_one("#status-line", Static).render())
+        assert "Model: other" in str(app.screen.query_one("#status-line", Static).render())
 
 
 async def test_rename_validates_and_follows_active(services, store_dir: Path) -> None:
