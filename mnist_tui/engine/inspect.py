@@ -54,7 +54,16 @@ def activations(
     device = next(model.parameters()).device
     x = torch.from_numpy(np.asarray(pixels, dtype=np.float32)).to(device)
     x = x.reshape(1, 1, 28, 28).sub(mean).div(std)
+    from mnist_tui.engine.predict import single_thread
+
     layers: list[LayerActivation] = []
+    with single_thread():
+        return _walk(model, x, layers)
+
+
+def _walk(
+    model: nn.Module, x: torch.Tensor, layers: list[LayerActivation]
+) -> list[LayerActivation]:
     for i, module in enumerate(model.children() if isinstance(model, nn.Sequential) else [model]):
         x = module(x)
         out = x[0].float().cpu().numpy()
