@@ -288,7 +288,7 @@ class PredictScreen(Screen[None]):
         else:
             word = "Digit" if p.labels[0] == "0" else "Class"
             line = Text(f"{word} {p.label}", style="bold green")
-            line.append(f"  {p.confidence:.0%}, {confidence_words(p.confidence)}", style="bold")
+            line.append(f"  {p.confidence:.1%}, {confidence_words(p.confidence)}", style="bold")
             lines.append(line)
         if p.message:
             # Wrap the note to the column width: the bars go below it.
