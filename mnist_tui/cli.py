@@ -27,6 +27,14 @@ EXIT_INTERRUPTED = 130
 # --------------------------------------------------------------------------- argument parsing
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr like every other user error."""
+
+    def error(self, message: str) -> Any:
+        text = " ".join(message.split())
+        self.exit(EXIT_USER_ERROR, f"mnist-tui: {text}; see `{self.prog} --help`.\n")
+
+
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     g = common.add_argument_group("where things are")
@@ -55,7 +63,7 @@ def _common() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; the TUI is the default when no subcommand is given."""
     common = _common()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mnist-tui",
         description="Train, inspect and use a handwritten-digit classifier. "
         "With no command, opens the terminal UI.",
@@ -64,8 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mnist-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    t = sub.add_parser("train", parents=[common], help="train a model and save it to the store",
-                       description="Train a network; defaults are the architecture's recipe.")  # fmt: skip
+    t = sub.add_parser(
+        "train",
+        parents=[common],
+        help="train a model and save it to the store",
+        description="Train a network; defaults are the architecture's recipe.",
+    )
     t.add_argument(
         "--arch", choices=list(ARCH_INFO), default="fast", help="architecture (default: fast)"
     )
@@ -272,9 +284,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for t in range(10):
         print(f"{t:>6}" + "".join(f"{int(v):>6}" for v in result.confusion[t]))
     if result.worst:
-        print("most confident mistakes: " + ", ".join(
-            f"#{m.index} {labels[m.true]}→{labels[m.predicted]} ({m.confidence:.0%})" for m in result.worst
-        ))  # fmt: skip
+        mistakes = (
+            f"#{m.index} {labels[m.true]}→{labels[m.predicted]} ({m.confidence:.0%})"
+            for m in result.worst
+        )
+        print("most confident mistakes: " + ", ".join(mistakes))
     return 0
 
 
