@@ -88,7 +88,7 @@ async def test_every_layer_of_every_architecture(services, arch: str) -> None:  
         assert heading(app).startswith(f"Layer {len(expected)} of")
         await pilot.press("p")
         assert heading(app).startswith(f"Layer {len(expected) - 1} of")
-        await pilot.press("home")
+        await pilot.press("f")
         assert heading(app).startswith("Layer 1 of")
 
 
@@ -128,7 +128,7 @@ async def test_ascii_mode_and_scaling_toggle(services) -> None:  # noqa: ANN001
             text = body(app)
             assert "▀" not in text and "█" not in text
             await pilot.press("n")
-        await pilot.press("home", "n")  # the first conv layer
+        await pilot.press("f", "pagedown")  # the first conv layer
         assert "one scale" in heading(app)
         await pilot.press("s")
         assert "own range" in heading(app)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from mnist_tui.engine.inspect import LayerActivation
 
 MAX_TILE_SCALE = 4
+# Colour levels per tile: few enough that every cell's style is cached after the first page.
+LEVELS = 32
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def layer_view(
         else:
             unit = _unit(values, lo, hi)
             detail = f"range {_fmt(lo)} … {_fmt(hi)} · one scale for the layer"
+        unit = np.round(unit * (LEVELS - 1)) / (LEVELS - 1)
         label_w = len(str(channels - 1))
         scale = _tile_scale(channels, h, w, label_w, width, max_rows)
         if ascii:
@@ -183,10 +186,11 @@ class ActivationsScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("n", "page(1)", "Next layer"),
         Binding("p", "page(-1)", "Previous"),
-        Binding("pagedown", "page(1)", "Next", show=False),
-        Binding("pageup", "page(-1)", "Previous", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        # Priority: the scroll area would otherwise take them; arrows still scroll a tall page.
+        Binding("pagedown", "page(1)", "Next", show=False, priority=True),
+        Binding("pageup", "page(-1)", "Previous", show=False, priority=True),
+        Binding("f", "first", "First", show=False),
+        Binding("l", "last", "Last", show=False),
         Binding("s", "scaling", "Scaling"),
     ]
 
@@ -200,6 +204,7 @@ class ActivationsScreen(Screen[None]):
         self.page_index = 0
         self.per_channel = False
         self.current_view: LayerView | None = None
+        self._views: dict[tuple[Any, ...], LayerView] = {}  # paging back is instant
         self._model = model_name or ""
 
     @property
@@ -285,10 +290,13 @@ class ActivationsScreen(Screen[None]):
         scroll = self.query_one("#act-scroll", VerticalScroll)
         width = max(8, (scroll.content_region.width or self.size.width - 2) - 1)
         rows = max(4, (scroll.content_region.height or self.size.height - 5) - 1)
-        self.current_view = layer_view(
-            layer, width, ascii=self.ascii, per_channel=self.per_channel,
-            labels=self.class_labels, max_rows=rows,
-        )  # fmt: skip
+        key = (self.page_index, width, rows, self.per_channel, self.ascii)
+        if key not in self._views:
+            self._views[key] = layer_view(
+                layer, width, ascii=self.ascii, per_channel=self.per_channel,
+                labels=self.class_labels, max_rows=rows,
+            )  # fmt: skip
+        self.current_view = self._views[key]
         model = f" · model {self._model}" if self._model else ""
         heading = Text()
         heading.append(f"Layer {self.page_index + 1} of {len(self.outputs)}: ", style="bold")

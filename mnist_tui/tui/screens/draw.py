@@ -315,9 +315,7 @@ class DrawScreen(Screen[None]):
         pen = "pen down" if canvas.pen_down else "pen up"
         model = f" · model {self._model}" if self._model else ""
         x, y = canvas.cursor
-        self.query_one("#draw-hint", Static).update(
-            f"{pen} ({x},{y}) · mouse, or arrows + space{model}"
-        )
+        self.query_one("#draw-hint", Static).update(f"{pen} at {x},{y} · arrows move{model}")
 
     def _update_panel(self) -> None:
         side = self.query_one("#draw-side")
