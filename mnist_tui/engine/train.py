@@ -218,7 +218,13 @@ def _scheduler(
     if cfg.scheduler == "onecycle":
         return (
             torch.optim.lr_scheduler.OneCycleLR(
-                opt, max_lr=cfg.lr, total_steps=total, pct_start=0.25, div_factor=10
+                opt,
+                max_lr=cfg.lr,
+                total_steps=total,
+                pct_start=0.25,
+                div_factor=10,
+                # Adadelta has no momentum to cycle.
+                cycle_momentum=cfg.optimizer != "adadelta",
             ),
             True,
         )

@@ -130,11 +130,7 @@ def _option_cases() -> list[object]:
     for (optimizer, scheduler), augment in zip(
         itertools.product(OPTIMIZERS, SCHEDULERS), augments, strict=False
     ):
-        marks = []
-        if (optimizer, scheduler) == ("adadelta", "onecycle"):
-            # train.py bug (not ours to fix): OneCycleLR cycles momentum, Adadelta has none.
-            marks = [pytest.mark.xfail(raises=ValueError, strict=True, reason="train.py bug")]
-        cases.append(pytest.param(optimizer, scheduler, augment, marks=marks))
+        cases.append(pytest.param(optimizer, scheduler, augment))
     return [*cases, pytest.param("adam", "onecycle", True)]
 
 
