@@ -10,6 +10,8 @@ from textual.widgets import DataTable, Input, Static
 from mnist_tui.tui.app import create_app
 from mnist_tui.tui.screens.models import ConfirmModal, ModelsScreen, RenameModal
 
+STATE = 4  # the state column, kept visible at 80 columns
+
 
 def _names(screen: ModelsScreen) -> list[str]:
     table = screen.query_one("#models-table", DataTable)
@@ -39,13 +41,13 @@ async def test_lists_store_and_makes_active(services, store_dir: Path) -> None:
         screen = app.screen
         assert isinstance(screen, ModelsScreen)
         assert set(_names(screen)) == {"tiny", "other"}
-        assert "active" in _row(screen, "tiny")[-1]
+        assert "active" in _row(screen, "tiny")[STATE]
         assert _row(screen, "tiny")[1] == "fast"
         await _select(pilot, screen, "other")
         await pilot.press("a")
         assert services.active_model_name() == "other"
-        assert "active" in _row(screen, "other")[-1]
-        assert "active" not in _row(screen, "tiny")[-1]
+        assert "active" in _row(screen, "other")[STATE]
+        assert "active" not in _row(screen, "tiny")[STATE]
         await _select(pilot, screen, "tiny")
         await pilot.press("enter")
         assert services.active_model_name() == "tiny"
@@ -115,7 +117,7 @@ async def test_broken_checkpoint_is_listed_and_others_work(services, store_dir: 
         await pilot.press("5")
         screen = app.screen
         assert set(_names(screen)) == {"tiny", "broken"}
-        assert _row(screen, "broken")[-1].startswith("unusable: ")
+        assert _row(screen, "broken")[STATE].startswith("unusable: ")
         await _select(pilot, screen, "broken")
         await pilot.press("a")
         assert "broken cannot be used" in _message(screen)

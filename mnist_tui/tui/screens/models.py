@@ -166,7 +166,7 @@ class ModelsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#models-table", DataTable)
-        table.add_columns("name", "arch", "params", "val", "test", "data", "created", "state")
+        table.add_columns("name", "arch", "val", "test", "state", "params", "data", "created")
         self.refresh_table()
         table.focus()
 
@@ -198,12 +198,13 @@ class ModelsScreen(Screen[None]):
         for i in infos:
             marker = ("* " if ascii_art else "● ") if i.name == active else "  "
             if i.error:
-                table.add_row(marker + i.name, "?", "", "", "", "", "", model_state(i, active),
+                table.add_row(marker + i.name, "?", "", "", model_state(i, active), "", "", "",
                               key=i.name)  # fmt: skip
                 continue
             table.add_row(
-                marker + i.name, i.arch, f"{i.params:,}", _pct(i.val_acc), _pct(i.test_acc),
-                i.dataset, i.created[:16].replace("T", " "), model_state(i, active), key=i.name,
+                marker + i.name, i.arch, _pct(i.val_acc), _pct(i.test_acc),
+                model_state(i, active), f"{i.params:,}", i.dataset,
+                i.created[:16].replace("T", " "), key=i.name,
             )  # fmt: skip
         if not infos:
             self.say("The store is empty: train a model (menu key 1).")

@@ -100,6 +100,7 @@ class TrainScreen(Screen[None]):
         grid-gutter: 1 1;
         height: auto;
         padding: 1 1 0 1;
+        max-width: 120;
     }
     TrainScreen #form Label { padding: 0 0; color: $text-muted; }
     TrainScreen #arch-help { color: $text-muted; padding: 0 1; }
@@ -133,6 +134,7 @@ class TrainScreen(Screen[None]):
         self.saved_name: str | None = None
         self.last_epoch_elapsed = 0.0
         self.batches = 1
+        self.total_epochs = 0
         self.resume_config: TrainConfig | None = None
 
     # ------------------------------------------------------------------ layout
@@ -224,6 +226,10 @@ class TrainScreen(Screen[None]):
         self._check_data()
         self._draw_charts()
         self.query_one("#arch").focus()
+
+    def on_resize(self) -> None:
+        # Taller charts on a tall terminal; at 80x24 the body scrolls.
+        self.query_one("#charts").styles.height = max(12, min(30, self.size.height - 12))
 
     def on_unmount(self) -> None:
         hooks = getattr(self.app, "shutdown_hooks", [])
@@ -410,6 +416,7 @@ class TrainScreen(Screen[None]):
         self._read_events(self.process)
 
     def _begin_run(self, cfg: TrainConfig) -> None:
+        self.total_epochs = cfg.epochs
         if self.resume is None:
             self.data = RunData()
             self.query_one("#epoch-table", DataTable).clear()
@@ -471,6 +478,7 @@ class TrainScreen(Screen[None]):
         epoch, epochs = int(event["epoch"]), int(event["epochs"])
         batch, batches = int(event["batch"]), int(event["batches"])
         self.batches = batches
+        self.total_epochs = epochs
         self.data.train_x.append(epoch - 1 + batch / batches)
         self.data.train_loss.append(float(event["loss"]))
         self._bars = (epoch, epochs, batch, batches)
@@ -488,6 +496,7 @@ class TrainScreen(Screen[None]):
 
     def _add_epoch(self, row: dict[str, Any], epochs: int) -> None:
         epoch = int(row["epoch"])
+        self.total_epochs = epochs
         elapsed = float(row.get("elapsed_s", 0.0))
         took = elapsed - self.last_epoch_elapsed if elapsed >= self.last_epoch_elapsed else elapsed
         self.last_epoch_elapsed = elapsed
@@ -543,6 +552,9 @@ class TrainScreen(Screen[None]):
         self.query_one("#stop").add_class("hidden")
         self.query_one("#download-row").add_class("hidden")
         self._speed = self._speed.replace(" · stopping...", "")
+        for bar in self.query(ProgressBar).results(ProgressBar):
+            if bar.total is None:  # never started: stop the indeterminate animation
+                bar.update(total=1, progress=0)
         if self.resume is None or self.outcome is None or self.outcome.get("cancelled"):
             self.query_one("#form").remove_class("hidden")
             self.query_one("#buttons").remove_class("hidden")
@@ -588,6 +600,8 @@ class TrainScreen(Screen[None]):
             plt.plot(d.train_x, d.train_loss, label="train", marker="." if ascii_art else "braille")
         if d.val_x:
             plt.plot(d.val_x, d.val_loss, label="val", marker="o" if ascii_art else "dot")
+        if self.total_epochs:
+            plt.xlim(0, self.total_epochs)
         plt.xlabel("epoch")
         loss.refresh()
         acc = self.query_one("#acc-chart", PlotextPlot)
@@ -597,6 +611,9 @@ class TrainScreen(Screen[None]):
         plt.title("Validation accuracy %")
         if d.val_x:
             plt.plot(d.val_x, d.val_acc, marker="o" if ascii_art else "dot")
+            plt.ylim(max(0.0, min(d.val_acc) - 2.0), 100.0)
+        if self.total_epochs:
+            plt.xlim(1, max(2, self.total_epochs))
         plt.xlabel("epoch")
         acc.refresh()
 
@@ -638,7 +655,7 @@ class TrainScreen(Screen[None]):
         if action == "stop":
             return self.training
         if action == "start":
-            return not self.training
+            return not self.training and not self.query_one("#start", Button).disabled
         return True
 
     @on(Button.Pressed, "#start")
