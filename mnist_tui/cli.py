@@ -225,6 +225,8 @@ class _StopFlag:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    stop = _StopFlag()
+    stop.install()  # before torch's slow import, so an early Ctrl+C is a clean stop too
     from mnist_tui.engine.config import recipe
 
     cfg = recipe(args.arch).with_(
@@ -235,8 +237,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     )  # fmt: skip
     from mnist_tui.engine.runs import run_training
 
-    stop = _StopFlag()
-    stop.install()
     if args.events:
 
         def on_event(event: Any) -> None:

@@ -29,8 +29,17 @@ def first_conv(model: nn.Module) -> nn.Conv2d:
 
 
 def first_layer_filters(model: nn.Module) -> np.ndarray:
-    """The first conv layer's kernels as a float array (filters, kh, kw)."""
+    """The first conv layer's kernels as a float array (filters, kh, kw), in image pixels.
+
+    Where the image is folded 2x2 into channels first (``PixelUnshuffle``), the 4-channel 3x3
+    kernels are unfolded back into the 6x6 patches of the image they look at.
+    """
     weight = first_conv(model).weight.detach().float().cpu()
+    fold = next(
+        (m.downscale_factor for m in model.modules() if isinstance(m, nn.PixelUnshuffle)), 1
+    )
+    if fold > 1 and weight.shape[1] == fold * fold:
+        weight = torch.nn.functional.pixel_shuffle(weight, fold)
     return weight.mean(1).numpy()  # MNIST has one input channel; mean keeps any other shape sane
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from mnist_tui.cli import main
+from mnist_tui.engine.archs import ARCH_INFO
 
 
 def _helpers():  # the root conftest's helpers, loaded by path (another conftest shares its name)
@@ -158,7 +159,7 @@ def test_weights_grid(
     code, out, _ = run(capsys, *args)
     assert code == 0
     header, *grid = out.splitlines()
-    assert "tiny" in header and "16 filters of 5×5" in header
+    assert "tiny" in header and "32 filters of 6×6" in header
     assert len(grid) >= 3
     art = "".join(grid)
     if ascii_flag:
@@ -175,7 +176,7 @@ def test_models_lists_and_marks_broken_files(
     lines = out.splitlines()
     assert lines[0] == f"store: {store_dir}"
     (tiny,) = [line for line in lines if " tiny " in line]
-    assert tiny.startswith("*") and "fast" in tiny and "24,314" in tiny
+    assert tiny.startswith("*") and "fast" in tiny and f"{ARCH_INFO['fast'].params:,}" in tiny
     (broken,) = [line for line in lines if "broken" in line]
     assert "unusable:" in broken
     code, out, _ = run(capsys, "models", "--models-dir", str(store_dir), "--json")

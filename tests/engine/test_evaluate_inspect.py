@@ -66,13 +66,20 @@ def test_evaluate_empty_split() -> None:
     assert result.count == 0 and result.confusion.sum() == 0 and result.worst == []
 
 
-@pytest.mark.parametrize("arch,filters,side", [("fast", 16, 5), ("classic", 32, 3), ("era", 32, 3)])
+@pytest.mark.parametrize(
+    "arch,filters,side", [("fast", 32, 6), ("best", 32, 6), ("classic", 32, 3), ("era", 32, 3)]
+)
 def test_first_layer_filters(arch: str, filters: int, side: int) -> None:
     model = build_model(arch)
     out = first_layer_filters(model)
     assert out.shape == (filters, side, side)
     first = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
-    assert np.allclose(out, first.weight.detach()[:, 0].numpy())
+    weight = first.weight.detach()
+    if side == 6:  # a 2x2-folded input: the 4-channel 3x3 kernels are 6x6 patches of the image
+        assert np.allclose(out[:, 2 * 1 + 1, 2 * 2 + 0], weight[:, 1 * 2 + 0, 1, 2].numpy())
+        assert np.allclose(out[:, 0, 5], weight[:, 0 * 2 + 1, 0, 2].numpy())
+    else:
+        assert np.allclose(out, weight[:, 0].numpy())
 
 
 def test_activations_of_every_layer(store: ModelStore, test_split: Split) -> None:
@@ -88,8 +95,9 @@ def test_activations_of_every_layer(store: ModelStore, test_split: Split) -> Non
             assert layer.shape == tuple(x.shape[1:]) == layer.values.shape
             assert layer.kind == ("conv" if x.ndim == 4 else "dense")
     names = [layer.name for layer in layers]
-    assert names[0] == "CenterCrop" and layers[0].shape == (1, 24, 24)
-    assert "Conv2d 1→16 5×5" in names and names[-2] == "Linear 64→10"
+    assert names[0] == "CenterCrop" and layers[0].shape == (1, 20, 20)
+    assert names[1] == "PixelUnshuffle" and layers[1].shape == (4, 10, 10)
+    assert "Conv2d 4→32 3×3" in names and names[-2] == "Linear 128→10"
     assert layers[-1].name == "Softmax" and layers[-1].shape == (10,)
     assert layers[-1].values.sum() == pytest.approx(1.0, abs=1e-5)
     assert int(layers[-1].values.argmax()) == int(layers[-2].values.argmax())

@@ -16,7 +16,7 @@ from mnist_tui.tui.screens.predict import PredictScreen, complete_path
 from mnist_tui.tui.widgets.art import ArtView
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest import synthetic_digits  # noqa: E402
+from datagen import synthetic_digits  # noqa: E402
 
 
 def _digit_png(folder: Path, name: str = "digit.png", index: int = 0) -> Path:

@@ -28,7 +28,9 @@ def patterned(services):  # noqa: ANN001, ANN201
         conv.weight[1, 0, 0, 0] = -1.0
         conv.weight[2, 0, 0, 0] = 0.5
     services.load_model = lambda name=None: loaded
-    return conv.weight.shape
+    from mnist_tui.engine.inspect import first_layer_filters
+
+    return first_layer_filters(loaded.model).shape  # as shown: (filters, kh, kw) in pixels
 
 
 def _grid(app) -> str:  # noqa: ANN001
@@ -54,7 +56,7 @@ async def _open(app, pilot) -> None:  # noqa: ANN001
 
 
 async def test_known_filters_in_colour_and_ascii(services, patterned) -> None:  # noqa: ANN001
-    n, _, kh, kw = patterned
+    n, kh, kw = patterned
     app = create_app(services, warm_up=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await _open(app, pilot)
