@@ -83,9 +83,11 @@ def main() -> None:
         results["help"].append(time_cmd([*OURS, "--help"]))
         results["help_base"].append(time_cmd([*BASELINE, "--help"]))
     med = {k: statistics.median(v) for k, v in results.items()}
-    print(f"menu painted:  ours {med['menu']:.3f} s   baseline (torch first) {med['menu_base']:.3f} s"
+    print(f"menu painted:  ours {med['menu']:.3f} s   baseline (torch first)"
+          f" {med['menu_base']:.3f} s"
           f"   {med['menu_base'] / med['menu']:.1f}x")  # fmt: skip
-    print(f"--help:        ours {med['help']:.3f} s   baseline (torch first) {med['help_base']:.3f} s"
+    print(f"--help:        ours {med['help']:.3f} s   baseline (torch first)"
+          f" {med['help_base']:.3f} s"
           f"   {med['help_base'] / med['help']:.1f}x")  # fmt: skip
     print(f"(medians of {args.runs}; all runs: " + ", ".join(
         f"{k}={[round(x, 3) for x in v]}" for k, v in results.items()) + ")")  # fmt: skip

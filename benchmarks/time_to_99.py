@@ -62,8 +62,13 @@ def run_baseline(data_dir: str, seed: int, threads: int) -> dict[str, float]:
     wall = time.perf_counter() - t0
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     last = rows[-1]
-    return {"wall_s": wall, "epochs": last["epoch"], "acc": last["acc"],
-            "epoch_s": rows[0]["t"] if rows else float("nan"), "reached": last["acc"] >= 0.99}  # fmt: skip
+    return {
+        "wall_s": wall,
+        "epochs": last["epoch"],
+        "acc": last["acc"],
+        "epoch_s": rows[0]["t"] if rows else float("nan"),
+        "reached": last["acc"] >= 0.99,
+    }
 
 
 def run_ours(data_dir: str, seed: int, threads: int, store: str) -> dict[str, float]:
@@ -117,8 +122,11 @@ def main() -> None:
     for seed in range(args.baseline_runs):
         r = run_baseline(tv_data, seed, args.threads)
         base.append(r)
-        print(f"baseline seed {seed}: {r['wall_s']:.1f} s wall, {r['epochs']} epochs"
-              f" ({r['epoch_s']:.1f} s to the end of epoch 1), test {r['acc']:.2%}", flush=True)  # fmt: skip
+        print(
+            f"baseline seed {seed}: {r['wall_s']:.1f} s wall, {r['epochs']} epochs"
+            f" ({r['epoch_s']:.1f} s to the end of epoch 1), test {r['acc']:.2%}",
+            flush=True,
+        )
 
     accs = [r["acc"] for r in ours]
     ours_wall = statistics.median(r["wall_s"] for r in ours)

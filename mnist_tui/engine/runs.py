@@ -91,7 +91,8 @@ def prepare(
         info = store.info(resume)
         if info.complete:
             raise ConfigError(
-                f"{info.name!r} already finished all {info.epochs} epochs; there is nothing to resume."
+                f"{info.name!r} already finished all {info.epochs} epochs;"
+                " there is nothing to resume."
             )
         state = store.load_resume_state(info.name)
         stored = TrainConfig.from_dict(info.config)
