@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--scheduler", choices=SCHEDULERS)
     t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random affine augmentation of each batch")  # fmt: skip
+    t.add_argument(
+        "--elastic", type=float, help="elastic distortion strength in pixels (with --augment)"
+    )
     t.add_argument("--label-smoothing", type=float)
     t.add_argument("--weight-decay", type=float)
     t.add_argument("--ema", type=float, help="EMA decay of the weights (0 = off)")
@@ -232,6 +235,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = recipe(args.arch).with_(
         dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
         optimizer=args.optimizer, lr=args.lr, scheduler=args.scheduler, augment=args.augment,
+        elastic=args.elastic,
         label_smoothing=args.label_smoothing, weight_decay=args.weight_decay, ema=args.ema,
         seed=args.seed, device=args.device, threads=args.threads, val_size=args.val_size,
     )  # fmt: skip

@@ -29,6 +29,7 @@ class TrainConfig:
     lr: float = 1e-3
     scheduler: str = "onecycle"
     augment: bool = False
+    elastic: float = 0.0  # with augment: elastic distortion strength (Simard et al. 2003); 0 = off
     label_smoothing: float = 0.0
     weight_decay: float = 0.0
     ema: float = 0.0  # decay of an exponential moving average of the weights; 0 = off
@@ -50,6 +51,7 @@ class TrainConfig:
             (0 <= self.label_smoothing < 1, "label smoothing must be in [0, 1)"),
             (0 <= self.weight_decay < 1, "weight decay must be in [0, 1)"),
             (0 <= self.ema < 1, "EMA decay must be in [0, 1)"),
+            (0 <= self.elastic <= 100, "elastic strength must be between 0 and 100"),
             (0 <= self.seed < 2**63, "seed must be a non-negative integer"),
             (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
             (0 <= self.threads <= 1024, "threads must be between 0 (all cores) and 1024"),

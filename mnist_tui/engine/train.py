@@ -138,8 +138,18 @@ def to_float(images: np.ndarray | torch.Tensor, device: torch.device) -> torch.T
     return t.to(device).unsqueeze(1).float().div_(255.0)
 
 
-def augment_batch(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Random affine on a whole batch at once: rotate ±10°, scale 0.9-1.1, shift ±2 px, shear."""
+def _gaussian_kernel(sigma: float, device: torch.device) -> torch.Tensor:
+    radius = int(2 * sigma)
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32, device=device)
+    k = torch.exp(-(t**2) / (2 * sigma**2))
+    return k / k.sum()
+
+
+def augment_batch(
+    x: torch.Tensor, gen: torch.Generator, elastic: float = 0.0, sigma: float = 4.0
+) -> torch.Tensor:
+    """Random affine on a whole batch at once: rotate ±10°, scale 0.9-1.1, shift ±2 px, shear;
+    with ``elastic`` > 0 also an elastic distortion (smoothed random displacements, in pixels)."""
     n = x.shape[0]
 
     def u(lo: float, hi: float) -> torch.Tensor:
@@ -154,6 +164,15 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         [torch.stack([cos, -sin + shear, tx], 1), torch.stack([sin, cos, ty], 1)], 1
     ).to(x.device)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    if elastic > 0:
+        h, w = x.shape[-2:]
+        noise = torch.rand(n, 2, h, w, generator=gen, device=gen.device).mul_(2).sub_(1)
+        k = _gaussian_kernel(sigma, noise.device)
+        r = k.numel() // 2
+        noise = F.conv2d(noise.reshape(2 * n, 1, h, w), k.view(1, 1, 1, -1), padding=(0, r))
+        noise = F.conv2d(noise, k.view(1, 1, -1, 1), padding=(r, 0)).reshape(n, 2, h, w)
+        # pixels → grid units (the grid spans 2 over the image side)
+        grid = grid + noise.permute(0, 2, 3, 1).mul(elastic * 2 / w).to(grid.device)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
@@ -315,7 +334,7 @@ def train(
             idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
             x = x_train[idx]
             if cfg.augment:
-                x = augment_batch(x, gen)
+                x = augment_batch(x, gen, cfg.elastic)
             x = x.sub_(mean).div_(std)
             y = y_train[idx]
             logits = model(x)
