@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--json", action="store_true", help="print the results as one JSON object")
     e.add_argument("--worst", type=int, default=8, help="how many confident mistakes to list")
+    e.add_argument("--no-download", action="store_true", help="never download the data set")
 
     p = sub.add_parser("predict", parents=[common], help="classify image files")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -271,7 +272,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     loaded = _load_model(args)
     dataset = args.dataset or loaded.info.dataset
-    data = load_dataset(dataset, args.data_dir, val_size=0)
+    data = load_dataset(dataset, args.data_dir, val_size=0, download=not args.no_download)
     result = evaluate(loaded.model, data.test, loaded.info.mean, loaded.info.std, worst=args.worst)
     if args.json:
         print(json.dumps({"model": loaded.info.name, "dataset": dataset, **result.to_dict()}))

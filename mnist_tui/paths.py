@@ -23,6 +23,15 @@ def user_data_root() -> Path:
     return base / APP_NAME
 
 
+def user_cache_dir() -> Path:
+    """Where decompressed data sets are cached ($XDG_CACHE_HOME/mnist-tui on Linux)."""
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / APP_NAME
+    if os.name == "nt":
+        return user_data_root() / "cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / APP_NAME
+
+
 def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--data-dir`, else ``$MNIST_TUI_DATA``, else the per-user data folder."""
     if explicit:

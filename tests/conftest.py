@@ -20,6 +20,12 @@ from datagen import (  # noqa: F401 - re-exported for tests that load this file 
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the decompressed-data cache of every test (and CLI child) out of ~/.cache."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic MNIST-format data set (1,200 train / 300 test), read-only by use."""

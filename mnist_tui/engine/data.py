@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_tui.errors import DataError
-from mnist_tui.paths import DEBIAN_FASHION_DIR, resolve_data_dir
+from mnist_tui.paths import DEBIAN_FASHION_DIR, resolve_data_dir, user_cache_dir
 
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
@@ -252,15 +252,68 @@ def split_validation(train: Split, val_size: int, seed: int = 0) -> tuple[Split,
     )
 
 
+def _cache_key(*paths: Path) -> str | None:
+    """A name that changes whenever any of the files changes (path, size, modification time)."""
+    try:
+        parts = [f"{p.resolve()}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in paths]
+    except OSError:
+        return None
+    return hashlib.sha1("\n".join(parts).encode(), usedforsecurity=False).hexdigest()[:20]
+
+
+def _cache_get(key: str | None) -> Split | None:
+    """A split parsed and validated earlier; None when absent or unreadable (then we re-parse)."""
+    if key is None:
+        return None
+    folder = user_cache_dir()
+    try:
+        images = np.load(folder / f"{key}-images.npy", allow_pickle=False)
+        labels = np.load(folder / f"{key}-labels.npy", allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
+        return None
+    if labels.dtype != np.int64 or labels.shape != images.shape[:1]:
+        return None
+    return Split(images, labels)
+
+
+def _cache_put(key: str | None, split: Split) -> None:
+    """Keep the decompressed split, so the next start skips gunzip (~0.3 s for MNIST)."""
+    if key is None:
+        return
+    folder = user_cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind, array in (("labels", split.labels), ("images", split.images)):
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npy.tmp")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    np.save(fh, array, allow_pickle=False)
+                os.replace(tmp, folder / f"{key}-{kind}.npy")
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache we cannot write only costs time
+
+
 def load_from_files(files: dict[str, Path], spec: DatasetSpec, val_size: int = 5000) -> MnistData:
-    """Parse the four IDX files and hold a validation split out of the training set."""
+    """Parse the four IDX files and hold a validation split out of the training set.
+
+    Parsed splits of gzip files are cached decompressed in the user's cache folder.
+    """
     splits = {}
     for split, (img_stem, lbl_stem) in FILES.items():
+        img, lbl = files[img_stem], files[lbl_stem]
+        key = _cache_key(img, lbl) if img.suffix == ".gz" or lbl.suffix == ".gz" else None
+        cached = _cache_get(key)
+        if cached is not None:
+            splits[split] = cached
+            continue
         splits[split] = parse_split(
-            _read_bytes(files[img_stem]),
-            _read_bytes(files[lbl_stem]),
-            name=f"{spec.title} {split} ({files[img_stem].parent})",
+            _read_bytes(img), _read_bytes(lbl), name=f"{spec.title} {split} ({img.parent})"
         )
+        _cache_put(key, splits[split])
     train, val = split_validation(splits["train"], val_size)
     return MnistData(spec, train, val, splits["test"], files[FILES["train"][0]].parent)
 

@@ -259,6 +259,20 @@ def _write_temp(target: Path, data: bytes) -> Path:
     return tmp
 
 
+def _sweep_stale_temps(root: Path, name: str, older_than_s: float = 60.0) -> None:
+    """Remove temporary files a killed save of ``name`` left behind (never a live one)."""
+    import time
+
+    now = time.time()
+    for pattern in (f".{name}{SUFFIX}.*.tmp", f".{name}{RESUME_SUFFIX}.*.tmp"):
+        for tmp in root.glob(pattern):
+            try:
+                if now - tmp.stat().st_mtime > older_than_s:
+                    tmp.unlink()
+            except OSError:
+                pass
+
+
 def _atomic_write(files: dict[Path, bytes]) -> None:
     """Write every file in full first, then rename each over its target; never a torn file.
 
@@ -450,6 +464,7 @@ class ModelStore:
             torch.save(resume_state, buffer)
             files[resume_path] = buffer.getvalue()
         files[path] = serialize(tensors, metadata={META_KEY: json.dumps(metadata)})
+        _sweep_stale_temps(self.root, name)
         try:
             _atomic_write(files)
             if resume_state is None:
