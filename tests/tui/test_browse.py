@@ -137,14 +137,3 @@ async def test_activations_for_selected_sample(services, monkeypatch) -> None:  
         assert pixels.dtype == np.float32 and pixels.shape == (28, 28)
         assert np.allclose(pixels, screen.data.train.images[index] / 255.0)
         assert f"#{index}" in title
-
-
-async def test_activations_missing_is_a_notice(services, monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.setitem(sys.modules, "mnist_tui.tui.screens.activations", None)  # import fails
-    app = create_app(services, warm_up=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _open(app, pilot)
-        await pilot.press("a")
-        await pilot.pause()
-        assert isinstance(app.screen, BrowseScreen)
-        assert any("not available" in n.message for n in app._notifications)

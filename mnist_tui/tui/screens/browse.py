@@ -13,9 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView, digit_tile, side_by_side
 
 # Below this many full-size tiles on a page, tiles are drawn at half size (14x14 pixels).
@@ -62,8 +62,10 @@ def layout_for(width: int, height: int) -> Layout:
     raise AssertionError("unreachable")
 
 
-class BrowseScreen(Screen[None]):
+class BrowseScreen(EngineScreen):
     """Samples of the data set, paged, filtered by class, train or test."""
+
+    ERROR_ID = "browse-error"
 
     DEFAULT_CSS = """
     BrowseScreen #browse-status { height: 1; padding: 0 1; text-style: bold; }
@@ -111,9 +113,6 @@ class BrowseScreen(Screen[None]):
         self.ascii = bool(getattr(self.app, "ascii_art", False))
         self.show_error("")
         self.load()
-
-    def on_unmount(self) -> None:
-        self.app.workers.cancel_node(self)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
@@ -212,12 +211,6 @@ class BrowseScreen(Screen[None]):
         left = (width - len(shown)) // 2
         return Text(" " * left) + Text(shown, style=style)
 
-    def show_error(self, text: str) -> None:
-        """One sentence in the error line (hidden when empty)."""
-        error = self.query_one("#browse-error", Static)
-        error.update(text)
-        error.display = bool(text)
-
     # ------------------------------------------------------------------ keys
 
     def action_page(self, step: int) -> None:
@@ -258,15 +251,8 @@ class BrowseScreen(Screen[None]):
         if self.data is None or not len(self.indices):
             self.notify("No sample selected.")
             return
-        try:
-            from mnist_tui.tui.screens.activations import ActivationsScreen
-        except ImportError:
-            self.notify(
-                "The activations screen is not available in this build.", severity="warning"
-            )
-            return
         index = int(self.indices[self.cursor])
         split = self.split_data
         pixels = split.images[index].astype(np.float32) / 255.0
         name = self.data.spec.classes[int(split.labels[index])]
-        self.app.push_screen(ActivationsScreen(pixels, f"{self.split} #{index} ({name})"))
+        self.open_activations(pixels, f"{self.split} #{index} ({name})")

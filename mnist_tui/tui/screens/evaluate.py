@@ -12,11 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from mnist_tui.render import bar_cells, heatmap, tile_grid
+from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView, digit_tile
 
 
@@ -54,8 +54,10 @@ class EvalFailed(Message):
     text: str
 
 
-class EvaluateScreen(Screen[None]):
+class EvaluateScreen(EngineScreen):
     """Test-set accuracy, confusion and mistakes of the active (or picked) model."""
+
+    ERROR_ID = "eval-error"
 
     DEFAULT_CSS = """
     EvaluateScreen #eval-status { height: 1; padding: 0 1; }
@@ -96,9 +98,6 @@ class EvaluateScreen(Screen[None]):
         self.query_one("#eval-scroll").focus()
         self.show_error("")
         self.start()
-
-    def on_unmount(self) -> None:
-        self.app.workers.cancel_node(self)
 
     def start(self) -> None:
         """Clear the old figures and run the evaluation."""
@@ -244,12 +243,6 @@ class EvaluateScreen(Screen[None]):
             line.append(f" {value}{mark}", style="yellow" if i == worst and not self.ascii else "")
             lines.append(line)
         return lines
-
-    def show_error(self, text: str) -> None:
-        """One sentence in the error line (hidden when empty)."""
-        error = self.query_one("#eval-error", Static)
-        error.update(text)
-        error.display = bool(text)
 
     # ------------------------------------------------------------------ keys
 

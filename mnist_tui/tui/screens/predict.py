@@ -15,10 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from mnist_tui.render import probability_bars
+from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView, picture, side_by_side
 
 HISTORY_SIZE = 8
@@ -109,8 +109,10 @@ class PredictionFailed(Message):
     text: str
 
 
-class PredictScreen(Screen[None]):
+class PredictScreen(EngineScreen):
     """Classify an image file by its path."""
+
+    ERROR_ID = "predict-error"
 
     DEFAULT_CSS = """
     PredictScreen #predict-hint { height: 1; padding: 0 1; color: $text-muted; }
@@ -152,9 +154,6 @@ class PredictScreen(Screen[None]):
         table.display = False
         self.show_error("")
         self.query_one("#predict-path", Input).focus()
-
-    def on_unmount(self) -> None:
-        self.app.workers.cancel_node(self)
 
     # ------------------------------------------------------------------ input
 
@@ -297,12 +296,6 @@ class PredictScreen(Screen[None]):
         lines.append(Text(""))
         return lines
 
-    def show_error(self, text: str) -> None:
-        """One sentence in the error line (hidden when empty)."""
-        error = self.query_one("#predict-error", Static)
-        error.update(text)
-        error.display = bool(text)
-
     # ------------------------------------------------------------------ keys
 
     def action_toggle_ascii(self) -> None:
@@ -313,17 +306,8 @@ class PredictScreen(Screen[None]):
         if self.shown is None or self.shown.digit is None:
             self.notify("Predict an image first; then a shows its activations.")
             return
-        try:
-            from mnist_tui.tui.screens.activations import ActivationsScreen
-        except ImportError:
-            self.notify(
-                "The activations screen is not available in this build.", severity="warning"
-            )
-            return
         title = f"{os.path.basename(self.shown.path or 'image')} → {self.shown.label}"
-        self.app.push_screen(
-            ActivationsScreen(self.shown.pixels, title, model_name=self.model_name)
-        )
+        self.open_activations(self.shown.pixels, title, model_name=self.model_name)
 
     def action_pick_model(self) -> None:
         from mnist_tui.tui.widgets.model_picker import ModelPicker

@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from mnist_tui.render import filter_grid, legend
+from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView
 
 
@@ -33,8 +33,10 @@ class FiltersFailed(Message):
     text: str
 
 
-class WeightsScreen(Screen[None]):
+class WeightsScreen(EngineScreen):
     """The first conv layer's filters in a grid on one shared diverging colour scale."""
+
+    ERROR_ID = "weights-error"
 
     DEFAULT_CSS = """
     WeightsScreen #weights-head { height: 1; padding: 0 1; text-style: bold; }
@@ -73,9 +75,6 @@ class WeightsScreen(Screen[None]):
         self.show_error("")
         self.load()
 
-    def on_unmount(self) -> None:
-        self.app.workers.cancel_node(self)
-
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load(self) -> None:
         """Load the model and read its first-layer filters (blocking: a thread worker)."""
@@ -103,12 +102,6 @@ class WeightsScreen(Screen[None]):
     def on_filters_failed(self, message: FiltersFailed) -> None:
         self.query_one("#weights-head", Static).update("No weights to show.")
         self.show_error(message.text)
-
-    def show_error(self, text: str) -> None:
-        """One sentence in the error line (hidden when empty)."""
-        error = self.query_one("#weights-error", Static)
-        error.update(text)
-        error.display = bool(text)
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self.redraw)
