@@ -333,11 +333,18 @@ def _show_prediction(pred: Any) -> None:
 
     console = Console(highlight=False)
     ascii_mode = _no_color()
-    grid = Table.grid(padding=(0, 3))
-    art = render.ascii_image(pred.pixels) if ascii_mode else render.gray_image(pred.pixels)
-    bars = render.probability_bars(pred.probabilities, labels=list(pred.labels), ascii=ascii_mode)
-    grid.add_row(_join(art), _join(bars))
-    console.print(grid)
+    art = _join(render.ascii_image(pred.pixels) if ascii_mode else render.gray_image(pred.pixels))
+    bars = _join(
+        render.probability_bars(pred.probabilities, labels=list(pred.labels), ascii=ascii_mode)
+    )
+    widths = [max((line.cell_len for line in t.split()), default=0) for t in (art, bars)]
+    if console.width >= sum(widths) + 3:
+        grid = Table.grid(padding=(0, 3))
+        grid.add_row(art, bars)
+        console.print(grid)
+    else:  # too narrow for both side by side: the picture, then the bars
+        console.print(art, no_wrap=True, crop=True)
+        console.print(bars, no_wrap=True, crop=True)
 
 
 def _join(lines: Any) -> Any:

@@ -62,7 +62,9 @@ def test_train_json_prints_one_object(
     assert Path(result["path"]) == tmp_path / "cli.safetensors"
     assert (tmp_path / "active.txt").read_text().strip() == "cli"
     code, out, _ = run(capsys, "models", "--models-dir", str(tmp_path), "--json")
-    (listed,) = [json.loads(line) for line in out.splitlines()]
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert any(r["shipped"] and r["name"] == "default" for r in rows)  # always available
+    (listed,) = [r for r in rows if not r["shipped"]]
     assert listed["name"] == "cli" and listed["active"] and listed["error"] is None
     assert listed["test_acc"] == pytest.approx(result["test_acc"])
 

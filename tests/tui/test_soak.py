@@ -1,7 +1,7 @@
 """A short soak (benchmarks/soak.py) on the synthetic data set: resize and switch screens while a
 real child run trains; the app must not crash, the model must be saved, memory must stay flat.
 
-Slow (about a minute): not in the default run; run it with ``pytest -m slow tests/tui/test_soak.py``.
+Slow (about a minute), not in the default run: ``pytest -m slow tests/tui/test_soak.py``.
 """
 
 from __future__ import annotations
