@@ -197,6 +197,26 @@ async def _resize(pilot: Any, rng: random.Random, report: Report) -> None:
     report.resizes += 1
 
 
+async def _settle(app: Any, pilot: Any, limit: float = 60.0) -> None:
+    """Wait (up to ``limit`` s) for the workers of visited screens, not the Train screen's reader,
+    which runs until the training ends."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and any(
+        not w.is_finished and w.group != "train-events" for w in app.workers
+    ):
+        await pilot.pause(0.2)
+
+
+def _progress(train: Any, report: Report, t0: float) -> None:
+    """One line every ``--progress`` seconds, so a long soak shows it is alive."""
+    last = report.samples[-1] if report.samples else None
+    epoch = "starting" if train._bars is None else "epoch {}/{} batch {}/{}".format(*train._bars)
+    rss = f"UI {last.rss_mb:.0f} MB, {last.threads} threads" if last else ""
+    child = f", child {last.child_rss_mb:.0f} MB" if last and last.child_rss_mb else ""
+    print(f"[{time.monotonic() - t0:5.0f} s] {epoch}; {rss}{child}; {report.resizes} resizes,"
+          f" {report.switches} switches", flush=True)  # fmt: skip
+
+
 def _run_over(train: Any) -> bool:
     return (
         train.outcome is not None
@@ -240,7 +260,11 @@ async def drive(args: argparse.Namespace, models_dir: str, report: Report, t0: f
             deadline = time.monotonic() + args.timeout
             order = list(VISITED)
             visits = 0
+            next_note = time.monotonic() + args.progress
             while not _run_over(train):
+                if args.progress and time.monotonic() >= next_note:
+                    next_note += args.progress
+                    _progress(train, report, t0)
                 if time.monotonic() > deadline:
                     report.failures.append(f"the run did not finish within {args.timeout:.0f} s")
                     break
@@ -258,7 +282,7 @@ async def drive(args: argparse.Namespace, models_dir: str, report: Report, t0: f
                 await _resize(pilot, rng, report)
                 await pilot.pause(args.interval)
                 if report.warm_end is None and visits >= len(order):
-                    await app.workers.wait_for_complete()
+                    await _settle(app, pilot)
                     report.warm_end = max(time.monotonic() - t0, args.warmup)
             report.run_end = time.monotonic() - t0
             await _back_to(app, pilot, train, report)
@@ -382,6 +406,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=10.0, help="min seconds of warm-up")
     parser.add_argument("--max-growth-pct", type=float, default=15.0)
     parser.add_argument("--max-growth-mb", type=float, default=50.0)
+    parser.add_argument("--progress", type=float, default=30.0, help="print every (s); 0: off")
     parser.add_argument("--seed", type=int, default=0, help="random sizes, screens and keys")
     parser.add_argument("--no-seed-model", action="store_true", help="no tiny model first")
     return parser.parse_args(argv)
