@@ -123,10 +123,8 @@ def measure(cmd: list[str], presses: int, trainer: list[str] | None) -> list[flo
 def peak_training_memory(data_dir: str, store: str) -> float:
     """Peak RSS (MB) of one `best` training epoch run as a child process."""
     code = (
-        "import resource, runpy, sys; sys.argv = ['mnist-tui', *sys.argv[1:]];"
-        "\ntry: runpy.run_module('mnist_tui', run_name='__main__')"
-        "\nexcept SystemExit: pass"
-        "\nprint('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+        "import resource, sys\nfrom mnist_tui.cli import main\nmain(sys.argv[1:])\n"
+        "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
     )
     out = subprocess.run([sys.executable, "-c", code, "train", "--arch", "best", "--epochs", "1",
                           "--data-dir", data_dir, "--models-dir", store, "--json"],
@@ -144,8 +142,14 @@ def main() -> None:
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_TUI_DATA", "../shared/data"))
     parser.add_argument("--presses", type=int, default=150)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--memory-only", action="store_true")
     args = parser.parse_args()
     data_dir = str(Path(args.data_dir).resolve())
+    if args.memory_only:
+        with tempfile.TemporaryDirectory() as store:
+            mb = peak_training_memory(data_dir, store)
+        print(f"peak memory of one `best` training epoch: {mb:.0f} MB")
+        return
     with tempfile.TemporaryDirectory() as store:
         tui = [sys.executable, "-m", "mnist_tui", "--data-dir", data_dir, "--models-dir", store]
         trainer = [sys.executable, "-m", "mnist_tui", "train", "--events", "--arch", "best",
