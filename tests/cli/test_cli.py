@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import signal
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from datagen import synthetic_digits
 
 from mnist_tui.cli import main
 from mnist_tui.engine.archs import ARCH_INFO
-
-
-def _helpers():  # the root conftest's helpers, loaded by path (another conftest shares its name)
-    name = "_mnist_tui_test_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[1] / "conftest.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +96,7 @@ def test_evaluate_plain(
 def digit_pngs(tmp_path: Path) -> list[Path]:
     from PIL import Image
 
-    images, labels = _helpers().synthetic_digits(3, seed=5)
+    images, labels = synthetic_digits(3, seed=5)
     paths = []
     for i, (image, label) in enumerate(zip(images, labels, strict=True)):
         path = tmp_path / f"digit{i}-{label}.png"

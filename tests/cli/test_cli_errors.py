@@ -11,6 +11,7 @@ import urllib.error
 from pathlib import Path
 
 import pytest
+from datagen import write_dataset
 
 from mnist_tui.cli import main
 from mnist_tui.engine import data as data_mod
@@ -165,7 +166,7 @@ def test_validation_larger_than_train(
 def test_corrupt_data(capsys: pytest.CaptureFixture[str], store_dir: Path, tmp_path: Path) -> None:
     root = tmp_path / "data"
     data_mod_path = root / "MNIST" / "raw"
-    _write_small(root)
+    write_dataset(root, n_train=100, n_test=20)
     (data_mod_path / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"not idx at all"))
     line = user_error(capsys, "evaluate", "--data-dir", str(root), "--models-dir", str(store_dir))
     assert "magic number" in line
@@ -173,17 +174,6 @@ def test_corrupt_data(capsys: pytest.CaptureFixture[str], store_dir: Path, tmp_p
     line = user_error(capsys, "train", "--data-dir", str(root), "--models-dir", str(tmp_path / "m"),
                       "--threads", "1", "--val-size", "10")  # fmt: skip
     assert "gzip" in line
-
-
-def _write_small(root: Path) -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "_cli_err_helpers", Path(__file__).resolve().parents[1] / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.write_dataset(root, n_train=100, n_test=20)
 
 
 def test_missing_data_no_download(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import io
 import struct
-import sys
 import urllib.error
 from pathlib import Path
 
 import numpy as np
 import pytest
+from datagen import idx_bytes, synthetic_digits, write_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,23 +27,6 @@ from mnist_tui.engine.data import (
     split_validation,
 )
 from mnist_tui.errors import DataError
-
-
-def _helpers():  # the root conftest's helpers, loaded by path (another conftest shares its name)
-    name = "_mnist_tui_test_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[1] / "conftest.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-idx_bytes = _helpers().idx_bytes
-synthetic_digits = _helpers().synthetic_digits
-write_dataset = _helpers().write_dataset
 
 
 def assert_one_sentence(message: str) -> None:
