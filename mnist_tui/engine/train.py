@@ -471,12 +471,15 @@ def _result(
     seen: int,
     snapshot: dict[str, Any],
 ) -> TrainResult:
-    """Pick raw or EMA weights by validation accuracy (never by the test set)."""
+    """Pick raw or EMA weights by validation accuracy (never by the test set); with no
+    validation split (``val_size`` 0, training on every image) EMA weights are kept when EMA is
+    on — they won on validation in every `best` run measured."""
     final, used_ema = model, False
     val_acc = history[-1]["val_acc"] if history else None
     if ema_model is not None and history:
         ema_acc = history[-1].get("ema_val_acc", float("nan"))
-        if not math.isnan(ema_acc) and (val_acc is None or ema_acc >= val_acc):
+        no_val = val_acc is None or math.isnan(val_acc)
+        if no_val or (not math.isnan(ema_acc) and ema_acc >= val_acc):
             final, used_ema, val_acc = ema_model.module, True, ema_acc
     elapsed = time.perf_counter() - t0
     return TrainResult(

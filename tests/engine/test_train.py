@@ -169,6 +169,19 @@ def test_ema_run_picks_by_validation(small: MnistData) -> None:
     assert result.val_acc == pytest.approx(expected)
 
 
+def test_without_a_validation_split_ema_weights_are_kept(small: MnistData) -> None:
+    """Training on every image (val_size 0): nothing to choose by, so EMA is what ships."""
+    no_val = MnistData(small.spec, small.train, Split(small.val.images[:0], small.val.labels[:0]),
+                       small.test, small.source)  # fmt: skip
+    result = train(_cfg(epochs=2, ema=0.9, val_size=0), no_val)
+    assert result.used_ema
+    raw = result.resume_state["model"]  # the raw weights of the same run
+    shipped = _weights(result.model)
+    assert not all(torch.equal(shipped[k], raw[k]) for k in raw)
+    plain = train(_cfg(epochs=2, ema=0.0, val_size=0), no_val)
+    assert not plain.used_ema
+
+
 def test_every_recipe_is_valid() -> None:
     for arch in ("fast", "best", "classic", "era", "keras3", "keras2", "dropout"):
         assert recipe(arch).validate().arch == arch
