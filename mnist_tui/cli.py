@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -187,10 +188,14 @@ class _Progress:
                 f" {event.images_per_s:,.0f} img/s ETA {eta}"
             )
         elif kind == "epoch":
+            val = (
+                "no validation split"
+                if math.isnan(event.val_acc)
+                else f"val loss {event.val_loss:.4f} acc {event.val_acc:.2%}"
+            )
             self._line(
                 f"epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f}"
-                f" acc {event.train_acc:.2%} · val loss {event.val_loss:.4f}"
-                f" acc {event.val_acc:.2%} · {event.elapsed_s:.1f}s"
+                f" acc {event.train_acc:.2%} · {val} · {event.elapsed_s:.1f}s"
             )
 
     def _bar(self, text: str) -> None:

@@ -11,6 +11,7 @@ temporary file that is renamed into place, so a killed process never leaves a to
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import struct
@@ -202,6 +203,17 @@ def _opt_float(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
+def _no_nan(v: Any) -> Any:
+    """NaN (a figure that was not measured, such as validation without a split) as null."""
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _no_nan(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_no_nan(x) for x in v]
+    return v
+
+
 def build_metadata(
     *,
     arch: str,
@@ -224,24 +236,26 @@ def build_metadata(
 
     from mnist_tui import __version__
 
-    return {
-        "format_version": FORMAT_VERSION,
-        "arch": arch,
-        "dataset": dataset,
-        "params": params,
-        "config": config,
-        "history": history,
-        "epochs_done": epochs_done,
-        "epochs": epochs,
-        "complete": complete,
-        "normalisation": {"mean": mean, "std": std},
-        "val_acc": val_acc,
-        "test_acc": test_acc,
-        "test_loss": test_loss,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "versions": {"mnist_tui": __version__, "torch": torch.__version__},
-        **extra,
-    }
+    return _no_nan(
+        {
+            "format_version": FORMAT_VERSION,
+            "arch": arch,
+            "dataset": dataset,
+            "params": params,
+            "config": config,
+            "history": history,
+            "epochs_done": epochs_done,
+            "epochs": epochs,
+            "complete": complete,
+            "normalisation": {"mean": mean, "std": std},
+            "val_acc": val_acc,
+            "test_acc": test_acc,
+            "test_loss": test_loss,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": {"mnist_tui": __version__, "torch": torch.__version__},
+            **extra,
+        }
+    )
 
 
 def _write_temp(target: Path, data: bytes) -> Path:

@@ -481,6 +481,8 @@ def _result(
         no_val = val_acc is None or math.isnan(val_acc)
         if no_val or (not math.isnan(ema_acc) and ema_acc >= val_acc):
             final, used_ema, val_acc = ema_model.module, True, ema_acc
+    if val_acc is not None and math.isnan(val_acc):
+        val_acc = None  # no validation split
     elapsed = time.perf_counter() - t0
     return TrainResult(
         model=final,

@@ -68,6 +68,24 @@ def test_train_plain_prints_progress_and_a_sentence(
     assert "epoch 1/1: train loss" in err
 
 
+def test_training_on_every_image_shows_no_validation_figures(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, tmp_path: Path
+) -> None:
+    """--val-size 0: no "nan%" anywhere; the listing shows "-" and the JSON says null."""
+    code, out, err = run(
+        capsys, "train", "--data-dir", str(data_dir), "--models-dir", str(tmp_path), *TRAIN,
+        "--val-size", "0", "--ema", "0.9", "--name", "all", "--no-download",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "no validation split" in err and "nan" not in (out + err).lower()
+    code, out, _ = run(capsys, "models", "--models-dir", str(tmp_path))
+    (line,) = [ln for ln in out.splitlines() if ln.strip().startswith("all ")]
+    assert "nan" not in line.lower() and " - " in line
+    code, out, _ = run(capsys, "models", "--models-dir", str(tmp_path), "--json")
+    (row,) = [json.loads(r) for r in out.splitlines() if json.loads(r)["name"] == "all"]
+    assert row["val_acc"] is None and 0.5 < row["test_acc"] <= 1.0
+
+
 def test_evaluate_json(capsys: pytest.CaptureFixture[str], data_dir: Path, store_dir: Path) -> None:
     code, out, _ = run(
         capsys, "evaluate", "--data-dir", str(data_dir), "--models-dir", str(store_dir), "--json"

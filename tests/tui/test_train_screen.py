@@ -168,3 +168,21 @@ async def test_quit_while_training_leaves_no_child(services) -> None:
     assert time.monotonic() - started < 2.5
     await asyncio.sleep(0)
     assert _gone(pid)
+
+
+async def test_epochs_without_validation_show_dashes_not_nan(services) -> None:
+    """A run with no validation split (val_size 0) reports NaN figures; the screen shows "-"."""
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        nan = float("nan")
+        for epoch in (1, 2):
+            row = {"epoch": epoch, "train_loss": 0.5 / epoch, "train_acc": 0.9, "val_loss": nan,
+                   "val_acc": nan, "lr": 0.01, "elapsed_s": 3.0 * epoch}  # fmt: skip
+            screen._add_epoch(row, 2)
+        await pilot.pause(0.3)
+        table = screen.query_one("#epoch-table", DataTable)
+        assert table.row_count == 2
+        cells = [str(c) for c in table.get_row_at(1)]
+        assert cells[3] == "-" and cells[4] == "-" and "nan" not in " ".join(cells).lower()
+        assert screen.data.val_x == [] and screen.data.val_acc == []

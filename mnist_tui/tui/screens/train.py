@@ -49,6 +49,15 @@ def short_count(n: int) -> str:
     return f"{round(n / 1000)}k" if n >= 1000 else str(n)
 
 
+def _figure(value: Any) -> float | None:
+    """A measured figure from an event row; None for a missing or NaN one."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
 def duration(seconds: float) -> str:
     """A short human duration: '42s', '3m 05s', '1h 02m'; '?' when unknown."""
     if not math.isfinite(seconds) or seconds < 0:
@@ -500,13 +509,16 @@ class TrainScreen(Screen[None]):
         elapsed = float(row.get("elapsed_s", 0.0))
         took = elapsed - self.last_epoch_elapsed if elapsed >= self.last_epoch_elapsed else elapsed
         self.last_epoch_elapsed = elapsed
-        self.data.val_x.append(float(epoch))
-        self.data.val_loss.append(float(row["val_loss"]))
-        self.data.val_acc.append(float(row["val_acc"]) * 100)
+        val_loss, val_acc = _figure(row.get("val_loss")), _figure(row.get("val_acc"))
+        if val_acc is not None and val_loss is not None:  # none when there is no validation split
+            self.data.val_x.append(float(epoch))
+            self.data.val_loss.append(val_loss)
+            self.data.val_acc.append(val_acc * 100)
         self.data.epochs.append(dict(row))
         self.query_one("#epoch-table", DataTable).add_row(
             f"{epoch}/{epochs}", f"{row['train_loss']:.4f}", f"{row['train_acc']:.2%}",
-            f"{row['val_loss']:.4f}", f"{row['val_acc']:.2%}", duration(took),
+            "-" if val_loss is None else f"{val_loss:.4f}",
+            "-" if val_acc is None else f"{val_acc:.2%}", duration(took),
         )  # fmt: skip
 
     def _on_done(self, event: dict[str, Any]) -> None:
