@@ -49,7 +49,8 @@ def main() -> None:
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         r = train("best", seed, data_dir, store, args.device, f"best-seed{seed}")
         rows.append(r)
-        print(f"best seed {seed}: val {r['val_acc']:.2%} test {r['test_acc']:.2%}"
+        val = "-" if r["val_acc"] is None else f"{r['val_acc']:.2%}"  # None: no validation split
+        print(f"best seed {seed}: val {val} test {r['test_acc']:.2%}"
               f" train {r['train_seconds']:.0f} s ({r['images_per_s']:,.0f} img/s)"
               f" ema={r['used_ema']}", flush=True)  # fmt: skip
     tests = [r["test_acc"] for r in rows]

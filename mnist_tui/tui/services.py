@@ -28,7 +28,7 @@ class Services:
     dataset: str = "mnist"
     device: str = "cpu"
     model: str | None = None  # the model named on the command line, if any
-    val_size: int = 5000
+    val_size: int | None = None  # training: None = the recipe's; data views: 5000
     download: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _models: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -90,7 +90,8 @@ class Services:
         with self._lock:
             if key not in self._data:
                 self._data[key] = load_dataset(
-                    key, self.data_dir, val_size=self.val_size, download=self.download,
+                    key, self.data_dir, val_size=5000 if self.val_size is None else self.val_size,
+                    download=self.download,
                     progress=progress,
                 )  # fmt: skip
             return self._data[key]

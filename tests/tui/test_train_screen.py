@@ -186,3 +186,22 @@ async def test_epochs_without_validation_show_dashes_not_nan(services) -> None:
         cells = [str(c) for c in table.get_row_at(1)]
         assert cells[3] == "-" and cells[4] == "-" and "nan" not in " ".join(cells).lower()
         assert screen.data.val_x == [] and screen.data.val_acc == []
+
+
+async def test_the_form_follows_each_recipes_validation_split(services) -> None:
+    """`best` trains on all 60,000 images (its recipe); `fast` holds 5,000 out; a --val-size
+    given to the app overrides both."""
+    from textual.widgets import Select
+
+    services.val_size = None
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        for arch, expected in (("best", 0), ("fast", 5000)):
+            screen.query_one("#arch", Select).value = arch
+            await pilot.pause()
+            cfg, _ = screen.read_config()
+            assert (cfg.arch, cfg.val_size) == (arch, expected)
+        services.val_size = 200
+        cfg, _ = screen.read_config()
+        assert cfg.val_size == 200

@@ -144,6 +144,7 @@ class TrainScreen(Screen[None]):
         self.last_epoch_elapsed = 0.0
         self.batches = 1
         self.total_epochs = 0
+        self.has_val = True  # False for a run with no validation split
         self.resume_config: TrainConfig | None = None
 
     # ------------------------------------------------------------------ layout
@@ -426,6 +427,7 @@ class TrainScreen(Screen[None]):
 
     def _begin_run(self, cfg: TrainConfig) -> None:
         self.total_epochs = cfg.epochs
+        self.has_val = cfg.val_size > 0
         if self.resume is None:
             self.data = RunData()
             self.query_one("#epoch-table", DataTable).clear()
@@ -620,7 +622,7 @@ class TrainScreen(Screen[None]):
         plt = acc.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title("Validation accuracy %")
+        plt.title("Validation accuracy %" if self.has_val else "No validation split: trains on all")
         if d.val_x:
             plt.plot(d.val_x, d.val_acc, marker="o" if ascii_art else "dot")
             plt.ylim(max(0.0, min(d.val_acc) - 2.0), 100.0)
