@@ -2,9 +2,9 @@
 
 Why not ``torch.optim``: creating any ``torch.optim`` optimizer, and every ``step()`` of one,
 imports ``torch._dynamo`` (the compiler front end), which takes 1.3 s on the project's 2-core
-machine — a fifth of the 6 s budget of the ``fast`` recipe's whole run. On the CPU its per-tensor
-update loop also costs about 1.4 ms per step for the ``fast`` net; the multi-tensor
-(``torch._foreach_*``) updates here take a fraction of that. The update rules, defaults and
+machine — a fifth of the 6 s budget of the ``fast`` recipe's whole run. The updates here use
+multi-tensor (``torch._foreach_*``) kernels and cost about what torch's do per step
+(``benchmarks/train_step.py``). The update rules, defaults and
 state-dict layout are torch's (``tests/engine/test_optim.py`` checks every optimizer and
 schedule against ``torch.optim`` step by step), so resume files written with either load in
 the other.
