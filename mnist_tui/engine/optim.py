@@ -162,12 +162,6 @@ class SGD(Optimizer):
             grads = torch._foreach_add(grads, buf, alpha=mom) if g["nesterov"] else buf
         torch._foreach_add_(params, grads, alpha=-lr)
 
-    def state_dict(self) -> dict[str, Any]:
-        sd = super().state_dict()
-        if not self.buffers:  # torch keeps an explicit None before the first step
-            sd["state"] = {}
-        return sd
-
 
 class Adadelta(Optimizer):
     """``torch.optim.Adadelta`` (rho 0.9, eps 1e-6), L2 weight decay."""
@@ -230,11 +224,10 @@ class Schedule:
         self._apply()
 
     def state_dict(self) -> dict[str, Any]:
-        return {"last_epoch": self.last_epoch, "base_lr": self.base_lr}
+        return {"last_epoch": self.last_epoch}
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         self.last_epoch = int(sd["last_epoch"])
-        self.base_lr = float(sd.get("base_lr", self.base_lr))
         self._apply()
 
 

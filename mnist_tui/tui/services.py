@@ -89,9 +89,9 @@ class Services:
         key = dataset or self.dataset
         with self._lock:
             if key not in self._data:
+                val_size = 5000 if self.val_size is None else self.val_size
                 self._data[key] = load_dataset(
-                    key, self.data_dir, val_size=5000 if self.val_size is None else self.val_size,
-                    download=self.download,
+                    key, self.data_dir, val_size=val_size, download=self.download,
                     progress=progress,
                 )  # fmt: skip
             return self._data[key]

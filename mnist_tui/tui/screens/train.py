@@ -622,7 +622,8 @@ class TrainScreen(Screen[None]):
         plt = acc.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title("Validation accuracy %" if self.has_val else "No validation split: trains on all")
+        title = "Validation accuracy %" if self.has_val else "No validation split: all images train"
+        plt.title(title)
         if d.val_x:
             plt.plot(d.val_x, d.val_acc, marker="o" if ascii_art else "dot")
             plt.ylim(max(0.0, min(d.val_acc) - 2.0), 100.0)
