@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -73,6 +73,11 @@ def screen_class(entry: MenuEntry) -> type[Screen[Any]]:
 class MenuScreen(Screen[None]):
     """The main menu: number keys or arrows + Enter; a status line for model and data."""
 
+    if TYPE_CHECKING:
+
+        @property
+        def app(self) -> MnistTuiApp: ...
+
     BINDINGS = [
         *(Binding(e.key, f"open('{e.id}')", e.title, show=False) for e in MENU),
         Binding("q", "app.quit", "Quit"),
@@ -100,7 +105,7 @@ class MenuScreen(Screen[None]):
 
     def refresh_status(self) -> None:
         """Show the active model and whether the data set is present (no torch needed)."""
-        services: Services = self.app.services  # type: ignore[attr-defined]
+        services: Services = self.app.services
         try:
             model = services.active_info().summary()
         except Exception as exc:  # noqa: BLE001 - any store problem is shown, never raised
@@ -117,7 +122,7 @@ class MenuScreen(Screen[None]):
             self.action_open(event.option.id)
 
     def action_open(self, screen_id: str) -> None:
-        self.app.open_screen(screen_id)  # type: ignore[attr-defined]
+        self.app.open_screen(screen_id)
 
 
 class ScreensProvider(Provider):
@@ -125,14 +130,14 @@ class ScreensProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        app = self.app
+        app = cast(MnistTuiApp, self.app)
         for entry in MENU:
             text = f"Open: {entry.title}"
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text),
-                          lambda e=entry: app.open_screen(e.id), help=entry.help)  # type: ignore[attr-defined]  # fmt: skip
-        for text, action in (("Main menu", app.action_main_menu), ("Quit", app.exit)):  # type: ignore[attr-defined]
+                          lambda e=entry: app.open_screen(e.id), help=entry.help)  # fmt: skip
+        for text, action in (("Main menu", app.action_main_menu), ("Quit", app.exit)):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), action)

@@ -18,13 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
 from mnist_tui.errors import MnistTuiError
 from mnist_tui.render import GRAY_RAMP, gray_image, probability_bars, sequential, tile_grid
 from mnist_tui.render.ascii import ascii_image
+from mnist_tui.tui.screens.base import AppScreen
 
 if TYPE_CHECKING:
     from mnist_tui.engine.inspect import LayerActivation
@@ -160,7 +160,7 @@ class ActivationsReady(Message):
         self.error = error
 
 
-class ActivationsScreen(Screen[None]):
+class ActivationsScreen(AppScreen):
     """Every layer's output for one 28x28 image, one layer per page."""
 
     DEFAULT_CSS = """
@@ -236,7 +236,7 @@ class ActivationsScreen(Screen[None]):
             from mnist_tui.engine.data import DATASETS
             from mnist_tui.engine.inspect import activations
 
-            loaded = self.app.services.load_model(model_name)  # type: ignore[attr-defined]
+            loaded = self.app.services.load_model(model_name)
             if worker.is_cancelled:
                 return
             info = loaded.info

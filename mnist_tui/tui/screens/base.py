@@ -3,14 +3,30 @@ the way to the activations screen."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+from textual import on
 from textual.screen import Screen
 from textual.widgets import Static
 
+from mnist_tui.tui.messages import WorkFailed
 
-class EngineScreen(Screen[None]):
+if TYPE_CHECKING:
+    from mnist_tui.tui.app import MnistTuiApp
+
+
+class AppScreen(Screen[None]):
+    """A screen of this app: ``self.app`` is typed, so screens reach services without casts."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def app(self) -> MnistTuiApp:  # typed access to services, hooks and actions
+            ...
+
+
+class EngineScreen(AppScreen):
     """A screen whose engine work runs in thread workers and whose failures are one sentence.
 
     Subclasses name their error line (a ``Static``) in ``ERROR_ID``.
@@ -27,6 +43,14 @@ class EngineScreen(Screen[None]):
         error = self.query_one(f"#{self.ERROR_ID}", Static)
         error.update(text)
         error.display = bool(text)
+
+    @on(WorkFailed)
+    def _work_failed(self, message: WorkFailed) -> None:
+        self.on_work_failure()
+        self.show_error(message.text)
+
+    def on_work_failure(self) -> None:
+        """Reset what the failed work would have filled in (override per screen)."""
 
     def open_activations(
         self, pixels: np.ndarray, title: str, model_name: str | None = None

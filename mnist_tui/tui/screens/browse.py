@@ -15,6 +15,7 @@ from textual.containers import Container
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
+from mnist_tui.tui.messages import WorkFailed
 from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView, digit_tile, side_by_side
 
@@ -27,13 +28,6 @@ class DataLoaded(Message):
     """The worker loaded the data set."""
 
     data: Any  # mnist_tui.engine.data.MnistData
-
-
-@dataclass
-class DataFailed(Message):
-    """The data set is missing or unreadable; ``text`` is one sentence."""
-
-    text: str
 
 
 @dataclass(frozen=True)
@@ -120,15 +114,15 @@ class BrowseScreen(EngineScreen):
         from mnist_tui.engine.data import dataset_spec, missing_data_message
         from mnist_tui.errors import MnistTuiError
 
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services
         if not services.data_available():
             spec = dataset_spec(services.dataset)
-            self.post_message(DataFailed(missing_data_message(services.resolved_data_dir, spec)))
+            self.post_message(WorkFailed(missing_data_message(services.resolved_data_dir, spec)))
             return
         try:
             data = services.load_data()
         except MnistTuiError as exc:
-            self.post_message(DataFailed(str(exc)))
+            self.post_message(WorkFailed(str(exc)))
             return
         self.post_message(DataLoaded(data))
 
@@ -136,9 +130,8 @@ class BrowseScreen(EngineScreen):
         self.data = message.data
         self.refilter()
 
-    def on_data_failed(self, message: DataFailed) -> None:
+    def on_work_failure(self) -> None:
         self.query_one("#browse-status", Static).update("No data to browse.")
-        self.show_error(message.text)
 
     # ------------------------------------------------------------------ state
 

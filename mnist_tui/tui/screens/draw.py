@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 from mnist_tui.errors import MnistTuiError
 from mnist_tui.render import gray_image, probability_bars
 from mnist_tui.render.ascii import ascii_image
+from mnist_tui.tui.screens.base import AppScreen
 from mnist_tui.tui.widgets.canvas import HEIGHT, WIDTH, DrawCanvas
 
 if TYPE_CHECKING:
@@ -200,7 +201,7 @@ class SaveDrawingScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class DrawScreen(Screen[None]):
+class DrawScreen(AppScreen):
     """Draw a digit (mouse, or arrows + space) and see the live prediction beside it."""
 
     DEFAULT_CSS = """
@@ -287,7 +288,7 @@ class DrawScreen(Screen[None]):
     def on_mount(self) -> None:
         self.canvas.focus()
         try:
-            self._model = self.app.services.active_model_name()  # type: ignore[attr-defined]
+            self._model = self.app.services.active_model_name()
         except MnistTuiError as exc:
             self._show_error(str(exc))
         self._fit()
@@ -435,7 +436,7 @@ class DrawScreen(Screen[None]):
     @work(thread=True, group="draw-warm", exit_on_error=False)
     def _warm_model(self) -> None:
         try:
-            self.app.services.load_model()  # type: ignore[attr-defined]
+            self.app.services.load_model()
         except MnistTuiError:
             pass  # the prediction reports it when the user draws
         except Exception:  # noqa: BLE001 - reported by the prediction as well
@@ -447,7 +448,7 @@ class DrawScreen(Screen[None]):
 
         worker = get_current_worker()
         try:
-            loaded = self.app.services.load_model()  # type: ignore[attr-defined]
+            loaded = self.app.services.load_model()
             if worker.is_cancelled:
                 return
             prediction = predict_image(loaded, canvas_image(pixels))

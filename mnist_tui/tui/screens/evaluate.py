@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from mnist_tui.render import bar_cells, heatmap, tile_grid
+from mnist_tui.tui.messages import WorkFailed
 from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView, digit_tile
 
@@ -45,13 +46,6 @@ class EvalDone(Message):
     result: Any  # mnist_tui.engine.evaluate.Evaluation (its module imports torch)
     name: str
     classes: tuple[str, ...]
-
-
-@dataclass
-class EvalFailed(Message):
-    """Missing data, an unusable model, or a cancel; ``text`` is one sentence."""
-
-    text: str
 
 
 class EvaluateScreen(EngineScreen):
@@ -115,7 +109,7 @@ class EvaluateScreen(EngineScreen):
         from mnist_tui.errors import Cancelled, MnistTuiError
 
         worker = get_current_worker()
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services
         try:
             name = self.model_name or services.active_model_name()
             self.post_message(EvalStatus(f"Loading {name}…"))
@@ -125,7 +119,7 @@ class EvaluateScreen(EngineScreen):
                 from mnist_tui.engine.data import dataset_spec, missing_data_message
 
                 root = services.resolved_data_dir
-                self.post_message(EvalFailed(missing_data_message(root, dataset_spec(dataset))))
+                self.post_message(WorkFailed(missing_data_message(root, dataset_spec(dataset))))
                 return
             self.post_message(EvalStatus("Loading data…"))
             data = services.load_data(dataset)
@@ -143,7 +137,7 @@ class EvaluateScreen(EngineScreen):
         except Cancelled:
             return
         except MnistTuiError as exc:
-            self.post_message(EvalFailed(str(exc)))
+            self.post_message(WorkFailed(str(exc)))
             return
         if worker.is_cancelled:
             return
@@ -160,11 +154,10 @@ class EvaluateScreen(EngineScreen):
             bar = self.query_one("#eval-progress", ProgressBar)
             bar.update(total=message.total, progress=message.done)
 
-    def on_eval_failed(self, message: EvalFailed) -> None:
+    def on_work_failure(self) -> None:
         self.running = False
         self.query_one("#eval-progress").display = False
         self.query_one("#eval-status", Static).update("No evaluation (r tries again).")
-        self.show_error(message.text)
 
     def on_eval_done(self, message: EvalDone) -> None:
         self.running = False

@@ -10,12 +10,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
 from mnist_tui.engine.store import ModelInfo, validate_name
 from mnist_tui.errors import MnistTuiError
+from mnist_tui.tui.screens.base import AppScreen
 
 
 def model_state(info: ModelInfo, active: str | None) -> str:
@@ -129,7 +130,7 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class ModelsScreen(Screen[None]):
+class ModelsScreen(AppScreen):
     """The model store: every checkpoint, its accuracy and state, and what can be done with it."""
 
     BINDINGS = [
@@ -175,7 +176,7 @@ class ModelsScreen(Screen[None]):
 
     @property
     def services(self):  # noqa: ANN201 - Services, typed loosely to keep imports light
-        return self.app.services  # type: ignore[attr-defined]
+        return self.app.services
 
     def refresh_table(self, select: str | None = None) -> None:
         """Re-read the store (headers only) and keep the cursor on the same model if possible."""

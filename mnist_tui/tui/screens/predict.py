@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from mnist_tui.render import probability_bars
+from mnist_tui.tui.messages import WorkFailed
 from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView, picture, side_by_side
 
@@ -102,13 +103,6 @@ class PredictionReady(Message):
     prediction: Any  # mnist_tui.engine.predict.Prediction (its module imports torch)
 
 
-@dataclass
-class PredictionFailed(Message):
-    """The path or the model could not be used; ``text`` is one sentence."""
-
-    text: str
-
-
 class PredictScreen(EngineScreen):
     """Classify an image file by its path."""
 
@@ -188,24 +182,23 @@ class PredictScreen(EngineScreen):
         """Load the model and classify the file (blocking: a thread worker)."""
         from mnist_tui.errors import MnistTuiError
 
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services
         try:
             loaded = services.load_model(self.model_name)
             from mnist_tui.engine.predict import predict_path
 
             prediction = predict_path(loaded, os.path.expanduser(text))
         except MnistTuiError as exc:
-            self.post_message(PredictionFailed(str(exc)))
+            self.post_message(WorkFailed(str(exc)))
             return
         except Exception as exc:  # noqa: BLE001 - any unreadable file is one sentence, not a crash
-            self.post_message(PredictionFailed(f"Could not read {text}: {exc}."))
+            self.post_message(WorkFailed(f"Could not read {text}: {exc}."))
             return
         self.post_message(PredictionReady(prediction))
 
-    def on_prediction_failed(self, message: PredictionFailed) -> None:
+    def on_work_failure(self) -> None:
         self.shown = None  # an older result under the error would read as this file's answer
         self.redraw()
-        self.show_error(message.text)
         self.query_one("#predict-hint", Static).update(
             path_hint(self.query_one("#predict-path", Input).value)
         )
@@ -317,7 +310,7 @@ class PredictScreen(EngineScreen):
                 self.model_name = name
                 self.notify(f"Predicting with {name}.")
 
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services
         current = self.model_name
         if current is None:
             try:

@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.validation import Integer, Number
 from textual.widgets import (
     Button,
@@ -36,6 +35,7 @@ from textual_plotext import PlotextPlot
 from mnist_tui.engine.archs import ARCH_INFO
 from mnist_tui.engine.config import DATASET_KEYS, OPTIMIZERS, SCHEDULERS, TrainConfig, recipe
 from mnist_tui.errors import MnistTuiError
+from mnist_tui.tui.screens.base import AppScreen
 from mnist_tui.tui.training import TrainingProcess
 
 REDRAW_S = 0.25  # charts and bars are refreshed at most this often
@@ -90,7 +90,7 @@ class RunData:
     epochs: list[dict[str, float]] = field(default_factory=list)
 
 
-class TrainScreen(Screen[None]):
+class TrainScreen(AppScreen):
     """Pick a recipe, train in a child process, watch the loss, keep or stop the result."""
 
     BINDINGS = [
@@ -228,7 +228,7 @@ class TrainScreen(Screen[None]):
         table = self.query_one("#epoch-table", DataTable)
         table.add_columns("epoch", "train loss", "train acc", "val loss", "val acc", "time")
         self.set_interval(REDRAW_S, self._redraw)
-        self.app.shutdown_hooks.append(self._shutdown)  # type: ignore[attr-defined]
+        self.app.shutdown_hooks.append(self._shutdown)
         if self.resume:
             self._load_resume()
         else:
@@ -281,7 +281,7 @@ class TrainScreen(Screen[None]):
         name = self.resume or ""
         try:
             validate_name(name)
-            info = self.app.services.store().info(name)  # type: ignore[attr-defined]
+            info = self.app.services.store().info(name)
             if not info.resumable:
                 raise MnistTuiError(
                     f"{name!r} cannot be resumed: it finished or has no resume state."
@@ -326,7 +326,7 @@ class TrainScreen(Screen[None]):
         """Show where the files go (and a Download button) when the data set is missing."""
         from mnist_tui.engine.data import dataset_spec, missing_data_message
 
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services
         dataset = self._dataset()
         present = services.data_available(dataset)
         note = self.query_one("#data-note", Static)
@@ -349,7 +349,7 @@ class TrainScreen(Screen[None]):
         """The form as a validated config and name, or None with the error shown."""
         from mnist_tui.engine.store import validate_name
 
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services
         labels = {"epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
                   "seed": "Seed"}  # fmt: skip
         values: dict[str, Any] = {}
@@ -417,7 +417,7 @@ class TrainScreen(Screen[None]):
         self.process = TrainingProcess()
         try:
             self.process.start(
-                cfg, name, self.app.services, resume=self.resume,  # type: ignore[attr-defined]
+                cfg, name, self.app.services, resume=self.resume,
                 download=download,
             )  # fmt: skip
         except OSError as exc:
@@ -655,7 +655,7 @@ class TrainScreen(Screen[None]):
         if not self.saved_name:
             return
         try:
-            self.app.services.set_active_model(self.saved_name)  # type: ignore[attr-defined]
+            self.app.services.set_active_model(self.saved_name)
         except MnistTuiError as exc:
             self.query_one("#result", Static).update(str(exc))
             return

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
 from mnist_tui.render import filter_grid, legend
+from mnist_tui.tui.messages import WorkFailed
 from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView
 
@@ -24,13 +25,6 @@ class FiltersLoaded(Message):
     name: str
     arch: str
     filters: np.ndarray
-
-
-@dataclass
-class FiltersFailed(Message):
-    """The model could not be loaded or has no conv layer; ``text`` is one sentence."""
-
-    text: str
 
 
 class WeightsScreen(EngineScreen):
@@ -80,7 +74,7 @@ class WeightsScreen(EngineScreen):
         """Load the model and read its first-layer filters (blocking: a thread worker)."""
         from mnist_tui.errors import MnistTuiError
 
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services
         try:
             name = self.model_name or services.active_model_name()
             loaded = services.load_model(name)
@@ -88,7 +82,7 @@ class WeightsScreen(EngineScreen):
 
             filters = first_layer_filters(loaded.model)
         except (MnistTuiError, ValueError, OSError) as exc:
-            self.post_message(FiltersFailed(f"Cannot show weights: {exc}"))
+            self.post_message(WorkFailed(f"Cannot show weights: {exc}"))
             return
         self.post_message(FiltersLoaded(loaded.info.name, loaded.info.arch, filters))
 
@@ -99,9 +93,8 @@ class WeightsScreen(EngineScreen):
         self.show_error("")
         self.call_after_refresh(self.redraw)
 
-    def on_filters_failed(self, message: FiltersFailed) -> None:
+    def on_work_failure(self) -> None:
         self.query_one("#weights-head", Static).update("No weights to show.")
-        self.show_error(message.text)
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self.redraw)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -9,9 +11,17 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+if TYPE_CHECKING:
+    from mnist_tui.tui.app import MnistTuiApp
+
 
 class ModelPicker(ModalScreen[str | None]):
     """Pick a model from the store: arrows + Enter choose, Escape keeps the current one."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def app(self) -> MnistTuiApp: ...
 
     DEFAULT_CSS = """
     ModelPicker {
@@ -39,7 +49,7 @@ class ModelPicker(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = self.app.services
         try:
             infos = [i for i in services.store().list() if not i.error]
             problem = "" if infos else "The store has no usable model yet: train one first (1)."
