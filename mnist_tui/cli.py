@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mnist_tui import __version__
-from mnist_tui.engine.archs import ARCH_INFO
-from mnist_tui.engine.config import DEVICES, OPTIMIZERS, SCHEDULERS
+from mnist_tui.engine.config import DEVICES
 from mnist_tui.errors import MnistTuiError
 
 EXIT_USER_ERROR = 2
@@ -36,15 +35,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"mnist-tui: {text}; see `{self.prog} --help`.\n")
 
 
-def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _common(suppress: bool = False) -> argparse.ArgumentParser:
+    """The options every command takes; ``suppress`` for actions under a command, so their
+    unset options never overwrite the ones given before the action."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=(
+        argparse.SUPPRESS if suppress else None))  # fmt: skip
     g = common.add_argument_group("where things are")
     g.add_argument(
         "--data-dir", metavar="DIR", help="data folder (default: $MNIST_TUI_DATA, else per-user)"
     )
-    g.add_argument(
-        "--dataset", choices=("mnist", "fashion"), default=None, help="data set (default: mnist)"
-    )
+    g.add_argument("--dataset", choices=("mnist", "fashion"), help="data set (default: mnist)")
     g.add_argument(
         "--models-dir",
         metavar="DIR",
@@ -56,8 +56,9 @@ def _common() -> argparse.ArgumentParser:
         help="a store name or a .safetensors file (default: the active model)",
     )
     g.add_argument(
-        "--device", choices=DEVICES, default="auto", help="where to compute (default: auto)"
-    )
+        "--device", choices=DEVICES, default=argparse.SUPPRESS if suppress else "auto",
+        help="where to compute (default: auto)",
+    )  # fmt: skip
     return common
 
 
@@ -79,27 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train a model and save it to the store",
         description="Train a network; defaults are the architecture's recipe.",
     )
-    t.add_argument(
-        "--arch", choices=list(ARCH_INFO), default="fast", help="architecture (default: fast)"
-    )
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--optimizer", choices=OPTIMIZERS)
-    t.add_argument("--lr", type=float, help="(peak) learning rate")
-    t.add_argument("--scheduler", choices=SCHEDULERS)
-    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="random affine augmentation of each batch")  # fmt: skip
-    t.add_argument(
-        "--elastic", type=float, help="elastic distortion strength in pixels (with --augment)"
-    )
-    t.add_argument("--label-smoothing", type=float)
-    t.add_argument("--weight-decay", type=float)
-    t.add_argument("--ema", type=float, help="EMA decay of the weights (0 = off)")
-    t.add_argument("--seed", type=int)
-    t.add_argument("--threads", type=int, help="CPU threads (0 = all cores)")
-    t.add_argument(
-        "--val-size", type=int, help="validation images held out of training (default 5000)"
-    )
+    add_config_flags(t)
     t.add_argument("--name", help="store name for the model (default: ARCH-DATE-TIME)")
     t.add_argument("--resume", metavar="NAME", help="continue a stopped run")
     t.add_argument("--activate", action="store_true", help="make the trained model the active one")
@@ -108,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--events", action="store_true", help=argparse.SUPPRESS
     )  # JSON lines for the TUI
+    t.add_argument("--config-json", help=argparse.SUPPRESS)  # a whole config as JSON
+    t.add_argument("--run", metavar="NAME", help=argparse.SUPPRESS)  # be the store's run NAME
+    t.add_argument(
+        "--detach",
+        action="store_true",
+        help="train in the background (survives closing the terminal); queued behind a running"
+        " run; follow it with `mnist-tui runs watch NAME`",
+    )
 
     e = sub.add_parser(
         "evaluate", parents=[common], help="test accuracy, per class, confusion matrix"
@@ -142,8 +131,76 @@ def build_parser() -> argparse.ArgumentParser:
     d = msub.add_parser("delete", help="delete a model")
     d.add_argument("name")
 
+    inner = _common(suppress=True)
+    x = msub.add_parser(
+        "export", parents=[inner], help="write a model's per-epoch history as CSV or JSON"
+    )
+    x.add_argument("name")
+    fmt = x.add_mutually_exclusive_group(required=True)
+    fmt.add_argument("--csv", action="store_true", help="comma-separated, one row per epoch")
+    fmt.add_argument("--json", dest="export_json", action="store_true", help="one JSON document")
+    x.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+
+    rn = sub.add_parser(
+        "runs", parents=[common], help="runs: running, queued and recent (or watch/stop/reorder)"
+    )
+    rn.add_argument("--json", action="store_true", help="one JSON object per run")
+    rsub = rn.add_subparsers(dest="action", metavar="ACTION")
+    rsub.add_parser("list", parents=[inner], help="running, queued and recent runs (the default)")
+    rw = rsub.add_parser("watch", parents=[inner], help="print a run's progress live until it ends")
+    rw.add_argument("name")
+    rs = rsub.add_parser(
+        "stop", parents=[inner], help="stop a run (keeps its last epoch) or cancel a queued one"
+    )
+    rs.add_argument("name")
+    for verb, what in (("up", "sooner"), ("down", "later")):
+        rm = rsub.add_parser(verb, parents=[inner], help=f"move a queued run one place {what}")
+        rm.add_argument("name")
+
+    c = sub.add_parser(
+        "compare", parents=[common], help="compare 2-8 models: settings, best epoch, accuracy"
+    )
+    c.add_argument("names", nargs="+", metavar="NAME")
+    c.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
+
     sub.add_parser("tui", parents=[common], help="open the terminal UI (the default)")
     return parser
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, derived from its declared Setting (no default: unset
+    flags keep the architecture's recipe). Fields the common options already give are skipped."""
+    from dataclasses import fields
+
+    from mnist_tui.engine.config import TrainConfig, setting
+
+    for f in fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if flag in parser._option_string_actions:  # --dataset, --device: common options
+            continue
+        s = setting(f)
+        if f.type == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                help=s.help)  # fmt: skip
+            continue
+        kind = {"int": int, "float": float}.get(str(f.type), str)
+        default = "fast" if f.name == "arch" else None
+        parser.add_argument(
+            flag, type=kind, choices=list(s.choices) if s.choices else None, default=default,
+            help=s.help + (f" ({s.rule})" if s.rule else ""),
+        )  # fmt: skip
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The TrainConfig a `train` command line asks for: the recipe, then every flag given."""
+    from dataclasses import fields
+
+    from mnist_tui.engine.config import TrainConfig, recipe
+
+    if getattr(args, "config_json", None):
+        return TrainConfig.from_json(args.config_json)
+    given = {f.name: getattr(args, f.name, None) for f in fields(TrainConfig)}
+    return recipe(args.arch).with_(**given)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -236,21 +293,18 @@ class _StopFlag:
 def cmd_train(args: argparse.Namespace) -> int:
     stop = _StopFlag()
     stop.install()  # before torch's slow import, so an early Ctrl+C is a clean stop too
-    from mnist_tui.engine.config import recipe
-
-    cfg = recipe(args.arch).with_(
-        dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        optimizer=args.optimizer, lr=args.lr, scheduler=args.scheduler, augment=args.augment,
-        elastic=args.elastic,
-        label_smoothing=args.label_smoothing, weight_decay=args.weight_decay, ema=args.ema,
-        seed=args.seed, device=args.device, threads=args.threads, val_size=args.val_size,
-    )  # fmt: skip
+    if args.run:
+        return _run_process(args, stop)
+    cfg = config_from_args(args)
+    if args.detach:
+        return _train_detached(args, cfg)
+    from mnist_tui.engine.events import to_json
     from mnist_tui.engine.runs import run_training
 
     if args.events:
 
         def on_event(event: Any) -> None:
-            print(json.dumps({**event.__dict__}), flush=True)
+            print(to_json(event), flush=True)
     elif args.json:
         on_event = _Progress() if sys.stderr.isatty() else None
     else:
@@ -262,13 +316,61 @@ def cmd_train(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if args.activate and outcome.name and not outcome.result.cancelled:
         store.set_active(outcome.name)
-    if args.json or args.events:
-        print(
-            json.dumps({"kind": "done", **outcome.to_dict()} if args.events else outcome.to_dict())
-        )
+    if args.events:
+        print(to_json(outcome.to_event()), flush=True)
+    elif args.json:
+        print(json.dumps(outcome.to_dict()))
     else:
         print(outcome.message)
     return EXIT_INTERRUPTED if outcome.result.cancelled else 0
+
+
+def _train_detached(args: argparse.Namespace, cfg: Any) -> int:
+    from mnist_tui.engine.jobs import submit_run
+
+    state = submit_run(
+        _store(args), cfg, name=args.name, resume=args.resume, data_dir=args.data_dir,
+        download=not args.no_download,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(state.to_dict()))
+    elif state.status == "running":
+        print(f"Started {state.name} in the background (pid {state.pid}); follow it with:"
+              f" mnist-tui runs watch {state.name}")  # fmt: skip
+    else:
+        print(f"Queued {state.name} (#{state.position}); it starts when the run before it ends."
+              f" See: mnist-tui runs")  # fmt: skip
+    return 0
+
+
+def _run_process(args: argparse.Namespace, stop: _StopFlag) -> int:
+    """Be the detached run process of a queued run: its config comes from the store's state."""
+    # A closed terminal must not end a run that belongs to the store.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    from mnist_tui.engine.config import TrainConfig
+    from mnist_tui.engine.jobs import Runs
+    from mnist_tui.engine.runs import run_training
+
+    store = _store(args)
+    runs = Runs(store.root)
+    state = runs.get(args.run)
+    if state is None:
+        print(f"mnist-tui: no run named {args.run!r} in {store.root}.", file=sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        cfg = TrainConfig.from_json(json.dumps(state.config))
+        run_training(
+            cfg, store=store, data_dir=state.data_dir, name=None if state.resume else state.name,
+            resume=state.name if state.resume else None, should_stop=stop,
+            download=state.download,
+        )  # fmt: skip
+    except MnistTuiError:
+        # run_training logged the sentence; a failure before its claim still frees the queue
+        current = runs.get(args.run)
+        if current is not None and current.status == "running" and current.pid == os.getpid():
+            runs.finish(args.run, "failed", "could not start")
+        raise
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -403,6 +505,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         store.rename(args.old, args.new)
         print(f"Renamed {args.old} to {args.new}.")
         return 0
+    if args.action == "export":
+        return _export(args)
     if args.action == "delete":
         store.delete(args.name)
         print(f"Deleted {args.name}.")
@@ -439,6 +543,104 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from mnist_tui.engine.compare import history_csv, history_json, summarize
+
+    summary = summarize(_store(args), args.name)
+    text = history_csv(summary) if args.csv else history_json(summary) + "\n"
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise MnistTuiError(f"Could not write {args.output}: {exc.strerror or exc}.") from None
+    print(f"Wrote {len(summary.history)} epochs of {args.name} to {args.output}.")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from mnist_tui.engine.jobs import Runs
+
+    runs = Runs(_store(args).root)
+    if args.action == "stop":
+        print(runs.stop(args.name))
+        return 0
+    if args.action in ("up", "down"):
+        place = runs.move(args.name, -1 if args.action == "up" else 1)
+        print(f"{args.name} is now #{place} in the queue.")
+        return 0
+    if args.action == "watch":
+        return _watch(runs, args.name)
+    runs.start_next()  # a queue left behind by a killed run starts again here
+    states = runs.list()
+    if args.json:
+        for st in states:
+            print(json.dumps(st.to_dict()))
+        return 0
+    if not states:
+        print(f"No runs in {runs.root}; start one with: mnist-tui train --detach")
+        return 0
+    print(f"  {'name':<28} {'state':<10} {'arch':<8} {'epochs':>6}  note")
+    for st in states:
+        state = "stopping" if st.stopping else st.status
+        if st.status == "queued":
+            state = f"queued #{st.position}"
+        note = st.message if not st.active else (f"pid {st.pid}" if st.pid else "")
+        print(f"  {st.name:<28} {state:<10} {st.config.get('arch', '?'):<8}"
+              f" {st.config.get('epochs', '?'):>6}  {note[:60]}")  # fmt: skip
+    return 0
+
+
+def _watch(runs: Any, name: str) -> int:
+    """Follow a run's log: a bar on a terminal, plain lines when piped; Ctrl+C only detaches."""
+    from mnist_tui.engine.events import RunFailed, RunFinished, RunStarted
+
+    if runs.get(name) is None and not runs.log_path(name).exists():
+        raise MnistTuiError(f"No run named {name!r} in {runs.root}; see `mnist-tui runs`.")
+    progress = _Progress(sys.stdout)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        for event in runs.follow(name):
+            if event is None:
+                continue
+            if isinstance(event, RunStarted):
+                progress._line(f"run {event.name} started (pid {event.pid})")
+            elif isinstance(event, RunFinished):
+                progress._line(event.message)
+                return EXIT_INTERRUPTED if event.cancelled else 0
+            elif isinstance(event, RunFailed):
+                progress._line(f"mnist-tui: {event.message}")
+                return 1
+            else:
+                progress(event)
+    except KeyboardInterrupt:
+        progress._line(
+            f"Stopped watching; {name} goes on (stop it with: mnist-tui runs stop {name})."
+        )
+        return 0
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from mnist_tui.engine.compare import compare
+
+    result = compare(_store(args), args.names)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return 0
+    names, rows = result.table()
+    width = max(10, *(len(n) for n in names))
+    print(f"  {'':<16}" + "".join(f" {n:>{width}}" for n in names))
+    for label, cells, differs in rows:
+        mark = "*" if differs else " "
+        print(f"{mark} {label:<16}" + "".join(f" {c:>{width}}" for c in cells))
+    if result.differing:
+        print("* differs between the runs")
+    return 0
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
         from mnist_tui.tui.app import run_app
@@ -458,6 +660,8 @@ COMMANDS = {
     "predict": cmd_predict,
     "weights": cmd_weights,
     "models": cmd_models,
+    "runs": cmd_runs,
+    "compare": cmd_compare,
     "tui": cmd_tui,
     None: cmd_tui,
 }

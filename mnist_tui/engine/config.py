@@ -5,7 +5,8 @@ No torch here: the TUI's training form reads these defaults before torch is impo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+import json
+from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from mnist_tui.engine.archs import ARCH_INFO, arch_info
@@ -18,48 +19,73 @@ DATASET_KEYS = ("mnist", "fashion")
 
 
 @dataclass(frozen=True)
+class Setting:
+    """How one TrainConfig field is offered: its help, its bounds, and the form widget.
+
+    The CLI's `train` flags, the TUI's training form and :meth:`TrainConfig.validate` are all
+    derived from these, so a new field is declared once and appears everywhere.
+    """
+
+    label: str  # short, for the form and error sentences ("Batch size")
+    help: str
+    choices: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    high_open: bool = False  # the upper bound itself is not allowed ([low, high))
+    low_open: bool = False  # the lower bound itself is not allowed
+    rule: str = ""  # the bounds in words, for the error sentence
+    form: bool = True  # offered on the TUI form (device and threads come from the app's options)
+
+
+def _opt(default: Any, label: str, help: str, **kw: Any) -> Any:
+    return field(default=default, metadata={"setting": Setting(label, help, **kw)})
+
+
+def setting(f: Field[Any]) -> Setting:
+    """The :class:`Setting` declared on a TrainConfig field."""
+    return f.metadata["setting"]
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a training run; same config and seed → same model on CPU."""
 
-    arch: str = "fast"
-    dataset: str = "mnist"
-    epochs: int = 1
-    batch_size: int = 128
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    scheduler: str = "onecycle"
-    augment: bool = False
-    elastic: float = 0.0  # with augment: elastic distortion strength (Simard et al. 2003); 0 = off
-    label_smoothing: float = 0.0
-    weight_decay: float = 0.0
-    ema: float = 0.0  # decay of an exponential moving average of the weights; 0 = off
-    seed: int = 0
-    device: str = "auto"
-    threads: int = 0  # 0 = every core
-    val_size: int = 5000
+    arch: str = _opt("fast", "Network", "architecture", choices=tuple(ARCH_INFO))
+    dataset: str = _opt("mnist", "Data set", "data set", choices=DATASET_KEYS)
+    epochs: int = _opt(1, "Epochs", "passes over the training set", low=1, high=1000,
+                       rule="a whole number from 1 to 1000")  # fmt: skip
+    batch_size: int = _opt(128, "Batch size", "images per step", low=1, high=65536,
+                           rule="from 1 to 65536")  # fmt: skip
+    optimizer: str = _opt("adam", "Optimiser", "optimizer", choices=OPTIMIZERS)
+    lr: float = _opt(1e-3, "Learning rate", "(peak) learning rate", low=0, high=10,
+                     low_open=True, rule="above 0 and at most 10")  # fmt: skip
+    scheduler: str = _opt("onecycle", "Scheduler", "learning-rate schedule", choices=SCHEDULERS)
+    augment: bool = _opt(False, "Augment", "random affine augmentation of each batch")
+    # With augment: elastic distortion strength (Simard et al. 2003); 0 = off.
+    elastic: float = _opt(0.0, "Elastic", "elastic distortion strength in pixels (with augment)",
+                          low=0, high=100, rule="between 0 and 100")  # fmt: skip
+    label_smoothing: float = _opt(0.0, "Smoothing", "label smoothing", low=0, high=1,
+                                  high_open=True, rule="at least 0 and below 1")  # fmt: skip
+    weight_decay: float = _opt(0.0, "Weight decay", "weight decay", low=0, high=1,
+                               high_open=True, rule="at least 0 and below 1")  # fmt: skip
+    # Decay of an exponential moving average of the weights; 0 = off.
+    ema: float = _opt(0.0, "EMA decay", "EMA decay of the weights (0 = off)", low=0, high=1,
+                      high_open=True, rule="at least 0 and below 1")  # fmt: skip
+    seed: int = _opt(0, "Seed", "random seed", low=0, high=2**63 - 1,
+                     rule="a whole number, 0 or more")  # fmt: skip
+    device: str = _opt("auto", "Device", "where to compute", choices=DEVICES, form=False)
+    threads: int = _opt(0, "Threads", "CPU threads (0 = all cores)", low=0, high=1024,
+                        form=False, rule="between 0 (all cores) and 1024")  # fmt: skip
+    val_size: int = _opt(5000, "Validation", "validation images held out of training", low=0,
+                         high=50000, rule="between 0 and 50,000")  # fmt: skip
 
     def validate(self) -> TrainConfig:
         """Return self, or raise a ConfigError naming the first invalid value."""
         arch_info(self.arch)
-        checks: list[tuple[bool, str]] = [
-            (self.dataset in DATASET_KEYS, f"data set must be one of {', '.join(DATASET_KEYS)}"),
-            (1 <= self.epochs <= 1000, "epochs must be between 1 and 1000"),
-            (1 <= self.batch_size <= 65536, "batch size must be between 1 and 65536"),
-            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
-            (0 < self.lr <= 10, "learning rate must be above 0 and at most 10"),
-            (self.scheduler in SCHEDULERS, f"scheduler must be one of {', '.join(SCHEDULERS)}"),
-            (0 <= self.label_smoothing < 1, "label smoothing must be in [0, 1)"),
-            (0 <= self.weight_decay < 1, "weight decay must be in [0, 1)"),
-            (0 <= self.ema < 1, "EMA decay must be in [0, 1)"),
-            (0 <= self.elastic <= 100, "elastic strength must be between 0 and 100"),
-            (0 <= self.seed < 2**63, "seed must be a non-negative integer"),
-            (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
-            (0 <= self.threads <= 1024, "threads must be between 0 (all cores) and 1024"),
-            (0 <= self.val_size <= 50000, "validation size must be between 0 and 50,000"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(f"Invalid training option: {message}.")
+        for f in fields(self):
+            problem = check_value(f, getattr(self, f.name))
+            if problem:
+                raise ConfigError(f"Invalid training option: {problem}.")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,9 +98,52 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
+    def to_json(self) -> str:
+        """The config as one JSON object: how a run process is told what to train."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        """Parse :meth:`to_json`'s output strictly (an unknown key is an error), and validate."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            raise ConfigError("The run's config is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise ConfigError("The run's config must be a JSON object.")
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(
+                f"The run's config has unknown settings: {', '.join(sorted(unknown))}."
+            )
+        try:
+            return cls(**data).validate()
+        except TypeError as exc:
+            raise ConfigError(f"The run's config is not usable ({exc}).") from None
+
     def with_(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed; None values are ignored (unset CLI flags)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def check_value(f: Field[Any], value: Any) -> str | None:
+    """Why ``value`` is not allowed for field ``f`` (lower-case words), or None when it is."""
+    s = setting(f)
+    name = s.label if s.label[:2].isupper() else s.label[0].lower() + s.label[1:]
+    if f.name == "arch":
+        return None if value in ARCH_INFO else f"unknown architecture {value!r}"
+    if s.choices is not None:
+        return None if value in s.choices else f"{name} must be one of {', '.join(s.choices)}"
+    if f.type == "bool":
+        return None if isinstance(value, bool) else f"{name} must be true or false"
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if f.type == "int" and not isinstance(value, int):
+        numeric = False
+    if not numeric or (isinstance(value, float) and value != value):
+        return f"{name} must be {s.rule or 'a number'}"
+    too_low = s.low is not None and (value <= s.low if s.low_open else value < s.low)
+    too_high = s.high is not None and (value >= s.high if s.high_open else value > s.high)
+    return f"{name} must be {s.rule}" if too_low or too_high else None
 
 
 # Each architecture's default recipe. `fast` and `best` were chosen on the validation split

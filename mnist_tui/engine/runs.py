@@ -7,6 +7,7 @@ between batches when ``should_stop`` says so, keeping the last completed epoch.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,15 +15,11 @@ from typing import Any
 from mnist_tui.engine.config import TrainConfig
 from mnist_tui.engine.data import MnistData, load_dataset
 from mnist_tui.engine.evaluate import Evaluation, evaluate
+from mnist_tui.engine.events import DownloadProgress, RunFailed, RunFinished, RunStarted, Status
+from mnist_tui.engine.jobs import RunLog, Runs
 from mnist_tui.engine.store import ModelInfo, ModelStore, build_metadata, default_run_name
-from mnist_tui.engine.train import (
-    DownloadProgress,
-    EventFn,
-    Status,
-    TrainResult,
-    train,
-)
-from mnist_tui.errors import ConfigError, StoreError
+from mnist_tui.engine.train import EventFn, TrainResult, train
+from mnist_tui.errors import ConfigError, MnistTuiError, StoreError
 
 
 @dataclass
@@ -54,6 +51,10 @@ class RunOutcome:
             "path": str(self.info.path) if self.info else None,
             "message": self.message,
         }
+
+    def to_event(self) -> RunFinished:
+        """The run's final event, as the log and `train --events` carry it."""
+        return RunFinished(**self.to_dict())
 
 
 def _metadata(
@@ -100,13 +101,18 @@ def prepare(
         cfg = stored.with_(device=cfg.device, threads=cfg.threads)
         return cfg.validate(), info.name, state
     cfg.validate()
+    runs = Runs(store.root)
     if name:
         if store.path_for(name).exists():
             raise StoreError(
                 f"A model named {name!r} already exists; choose another --name or delete it first."
             )
         return cfg, name, None
-    return cfg, store.unique_name(default_run_name(cfg.arch)), None
+    return cfg, runs.unique_name(default_run_name(cfg.arch), _exists(store)), None
+
+
+def _exists(store: ModelStore) -> Callable[[str], bool]:
+    return lambda name: store.path_for(name).exists()
 
 
 def run_training(
@@ -126,8 +132,54 @@ def run_training(
     Every completed epoch of a multi-epoch run is saved as a resumable checkpoint, so a stop,
     a Ctrl+C or even a kill loses at most the epoch in progress.
     """
-    emit = on_event or (lambda _e: None)
     cfg, name, resume_state = prepare(cfg, store, name, resume)
+    runs = Runs(store.root)
+    # The one call that makes a name this run's across processes (a lock file in the store).
+    runs.claim(name, cfg.to_dict(), _exists(store), resume=resume is not None)
+    log = RunLog(runs.log_path(name))
+    done = len((resume_state or {}).get("history", []))
+    log(RunStarted(name, os.getpid(), cfg.to_dict(), epochs_done=done, started=time.time()))
+
+    def emit(event: Any) -> None:
+        log(event)
+        if on_event is not None:
+            on_event(event)
+
+    def stop_asked() -> bool:
+        return bool(should_stop and should_stop()) or runs.stop_requested(name)
+
+    try:
+        outcome = _train_and_save(
+            cfg, store, name, resume_state, emit, stop_asked, data_dir, download, data
+        )
+    except MnistTuiError as exc:
+        log(RunFailed(str(exc)))
+        log.close()
+        runs.finish(name, "failed", str(exc))
+        raise
+    except BaseException as exc:
+        text = "interrupted" if isinstance(exc, KeyboardInterrupt) else type(exc).__name__
+        log(RunFailed(f"The run ended early ({text}); its completed epochs are in the store."))
+        log.close()
+        runs.finish(name, "failed", text)
+        raise
+    emit(outcome.to_event())
+    log.close()
+    runs.finish(name, "stopped" if outcome.result.cancelled else "finished", outcome.message)
+    return outcome
+
+
+def _train_and_save(
+    cfg: TrainConfig,
+    store: ModelStore,
+    name: str,
+    resume_state: dict[str, Any] | None,
+    emit: Callable[[Any], None],
+    should_stop: Callable[[], bool],
+    data_dir: str | os.PathLike[str] | None,
+    download: bool,
+    data: MnistData | None,
+) -> RunOutcome:
     if data is None:
         emit(Status(f"Loading {cfg.dataset} data"))
         data = load_dataset(

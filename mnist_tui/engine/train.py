@@ -23,61 +23,16 @@ from torch import nn
 from mnist_tui.engine import optim
 from mnist_tui.engine.config import TrainConfig
 from mnist_tui.engine.data import MnistData, Split
+from mnist_tui.engine.events import (  # noqa: F401 - Status, DownloadProgress re-exported
+    BatchProgress,
+    DownloadProgress,
+    EpochEnd,
+    Event,
+    Status,
+)
 from mnist_tui.engine.networks import build_model
 from mnist_tui.errors import ConfigError
 
-
-@dataclass(frozen=True)
-class BatchProgress:
-    """Posted every few batches: where the run is and how fast it goes."""
-
-    epoch: int  # 1-based
-    epochs: int
-    batch: int  # 1-based, within the epoch
-    batches: int
-    loss: float  # smoothed training loss
-    images_per_s: float
-    eta_s: float  # to the end of the whole run
-    lr: float
-    elapsed_s: float
-    kind: str = "batch"
-
-
-@dataclass(frozen=True)
-class EpochEnd:
-    """Posted when an epoch ends, with its training and validation figures."""
-
-    epoch: int
-    epochs: int
-    train_loss: float
-    train_acc: float
-    val_loss: float
-    val_acc: float
-    lr: float
-    elapsed_s: float
-    images_per_s: float
-    kind: str = "epoch"
-
-
-@dataclass(frozen=True)
-class Status:
-    """A phase change worth telling the user ("Loading MNIST", "Evaluating on the test set")."""
-
-    message: str
-    kind: str = "status"
-
-
-@dataclass(frozen=True)
-class DownloadProgress:
-    """Bytes of one data-set file downloaded so far (total 0 when the server does not say)."""
-
-    file: str
-    done: int
-    total: int
-    kind: str = "download"
-
-
-Event = BatchProgress | EpochEnd | Status | DownloadProgress
 EventFn = Callable[[Event], None]
 
 
