@@ -362,7 +362,7 @@ def _run_process(args: argparse.Namespace, stop: _StopFlag) -> int:
         run_training(
             cfg, store=store, data_dir=state.data_dir, name=None if state.resume else state.name,
             resume=state.name if state.resume else None, should_stop=stop,
-            download=state.download,
+            download=state.download, detached=True,
         )  # fmt: skip
     except MnistTuiError:
         # run_training logged the sentence; a failure before its claim still frees the queue

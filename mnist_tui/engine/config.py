@@ -56,7 +56,7 @@ class TrainConfig:
                        rule="a whole number from 1 to 1000")  # fmt: skip
     batch_size: int = _opt(128, "Batch size", "images per step", low=1, high=65536,
                            rule="from 1 to 65536")  # fmt: skip
-    optimizer: str = _opt("adam", "Optimiser", "optimizer", choices=OPTIMIZERS)
+    optimizer: str = _opt("adam", "Optimizer", "optimizer", choices=OPTIMIZERS)
     lr: float = _opt(1e-3, "Learning rate", "(peak) learning rate", low=0, high=10,
                      low_open=True, rule="above 0 and at most 10")  # fmt: skip
     scheduler: str = _opt("onecycle", "Scheduler", "learning-rate schedule", choices=SCHEDULERS)
@@ -64,7 +64,7 @@ class TrainConfig:
     # With augment: elastic distortion strength (Simard et al. 2003); 0 = off.
     elastic: float = _opt(0.0, "Elastic", "elastic distortion strength in pixels (with augment)",
                           low=0, high=100, rule="between 0 and 100")  # fmt: skip
-    label_smoothing: float = _opt(0.0, "Smoothing", "label smoothing", low=0, high=1,
+    label_smoothing: float = _opt(0.0, "Label smoothing", "label smoothing", low=0, high=1,
                                   high_open=True, rule="at least 0 and below 1")  # fmt: skip
     weight_decay: float = _opt(0.0, "Weight decay", "weight decay", low=0, high=1,
                                high_open=True, rule="at least 0 and below 1")  # fmt: skip
@@ -76,7 +76,7 @@ class TrainConfig:
     device: str = _opt("auto", "Device", "where to compute", choices=DEVICES, form=False)
     threads: int = _opt(0, "Threads", "CPU threads (0 = all cores)", low=0, high=1024,
                         form=False, rule="between 0 (all cores) and 1024")  # fmt: skip
-    val_size: int = _opt(5000, "Validation", "validation images held out of training", low=0,
+    val_size: int = _opt(5000, "Validation size", "validation images held out of training", low=0,
                          high=50000, rule="between 0 and 50,000")  # fmt: skip
 
     def validate(self) -> TrainConfig:

@@ -443,6 +443,14 @@ class Runs:
             for suffix in SIDE_SUFFIXES:
                 (self.root / (name + suffix)).unlink(missing_ok=True)
 
+    def remove_if_empty(self) -> None:
+        """Remove the store folder when only the run lock and queue are left in it."""
+        with contextlib.suppress(OSError):
+            if all(p.name in (LOCK_FILE, QUEUE_FILE) for p in self.root.iterdir()):
+                for p in self.root.iterdir():
+                    p.unlink()
+                self.root.rmdir()
+
     def rename(self, old: str, new: str) -> None:
         """Move an ended run's log and state along with its model; refuses an active run."""
         with self.lock():
@@ -579,6 +587,7 @@ def submit_run(
     resume: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     download: bool = True,
+    spawn: bool = True,
 ) -> RunState:
     """Start a detached run of ``config`` in ``store`` (or queue it behind a running one).
 
@@ -610,5 +619,6 @@ def submit_run(
         name = runs.unique_name(default_run_name(config.arch), exists)
     return runs.submit(
         config.to_dict(), name, checkpoint_exists=exists,
-        data_dir=str(resolve_data_dir(data_dir).absolute()), resume=bool(resume), download=download,
+        data_dir=str(resolve_data_dir(data_dir).absolute()), resume=bool(resume),
+        download=download, spawn=spawn,
     )  # fmt: skip

@@ -126,14 +126,20 @@ def run_training(
     should_stop: Callable[[], bool] | None = None,
     download: bool = True,
     data: MnistData | None = None,
+    detached: bool = False,
 ) -> RunOutcome:
     """Train, evaluate on the test set, and save to the store under ``name``.
+
+    The run claims its name in the store and writes its events to the store's log for it
+    (:mod:`mnist_tui.engine.jobs`), so any face can follow or stop it. ``detached`` runs keep
+    the log of a failure for the faces that follow them.
 
     Every completed epoch of a multi-epoch run is saved as a resumable checkpoint, so a stop,
     a Ctrl+C or even a kill loses at most the epoch in progress.
     """
     cfg, name, resume_state = prepare(cfg, store, name, resume)
     runs = Runs(store.root)
+    store_was_there = runs.root.is_dir()
     # The one call that makes a name this run's across processes (a lock file in the store).
     runs.claim(name, cfg.to_dict(), _exists(store), resume=resume is not None)
     log = RunLog(runs.log_path(name))
@@ -156,6 +162,11 @@ def run_training(
         log(RunFailed(str(exc)))
         log.close()
         runs.finish(name, "failed", str(exc))
+        if not detached and not store.path_for(name).exists():
+            # The user read the sentence already; leave no trace of a run that never trained.
+            runs.forget(name)
+            if not store_was_there:
+                runs.remove_if_empty()
         raise
     except BaseException as exc:
         text = "interrupted" if isinstance(exc, KeyboardInterrupt) else type(exc).__name__

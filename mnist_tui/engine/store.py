@@ -493,6 +493,7 @@ class ModelStore:
         if self.shipped is not None and path.parent == self.shipped and path.parent != self.root:
             raise StoreError(f"{name!r} ships with mnist-tui and cannot be deleted.")
         was_active = self.active_name() == name  # asked before the file it checks is gone
+        _run_files(self.root, path.name[: -len(SUFFIX)])  # refuses a run still going
         try:
             path.unlink()
             path.with_name(path.name[: -len(SUFFIX)] + RESUME_SUFFIX).unlink(missing_ok=True)
@@ -510,6 +511,7 @@ class ModelStore:
         if src.parent != self.root:
             raise StoreError(f"{old!r} is not in the store {self.root}; it cannot be renamed.")
         was_active = self.active_name() == old  # asked before the file it checks is moved
+        _run_files(self.root, src.name[: -len(SUFFIX)], new)  # refuses a run still going
         try:
             os.rename(src, dst)
             src_resume = src.with_name(old + RESUME_SUFFIX)
@@ -567,6 +569,18 @@ class ModelStore:
             n += 1
             name = f"{base}-{n}"
         return name
+
+
+def _run_files(root: Path, name: str, new: str | None = None) -> None:
+    """A model's run log and state go with it: removed on delete, moved on rename (StoreError
+    if its run is queued or training)."""
+    from mnist_tui.engine.jobs import Runs
+
+    runs = Runs(root)
+    if new is None:
+        runs.forget(name)
+    else:
+        runs.rename(name, new)
 
 
 def default_run_name(arch: str) -> str:

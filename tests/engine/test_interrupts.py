@@ -58,10 +58,10 @@ def _assert_store_is_whole(root: Path) -> None:
         assert state["epochs_done"] >= 1
         if name in names:
             assert state["epochs_done"] >= store.info(name).epochs_done
-    for path in root.iterdir():  # nothing else but hidden temporary files of a killed write
-        assert path.name.endswith((".safetensors", ".resume.pt")) or (
-            path.name.startswith(".") and path.name.endswith(".tmp")
-        ), path.name
+    for path in root.iterdir():  # nothing else but run files and temporaries of a killed write
+        assert path.name.endswith(
+            (".safetensors", ".resume.pt", ".log.jsonl", ".run.json", ".runs.lock", ".queue.json")
+        ) or (path.name.startswith(".") and path.name.endswith(".tmp")), path.name
 
 
 def _kill_at_random_moments(data_dir: Path, root: Path, kills: int, seed: int) -> list[str]:
