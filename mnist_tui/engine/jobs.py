@@ -512,12 +512,16 @@ class Runs:
             state = self._read_state(name)
             if state is None or state.status not in ACTIVE:
                 if time.monotonic() - quiet_since > 2 * poll_s:  # read once more after the end
-                    yield RunFailed(
-                        "The run ended without a result (killed or crashed);"
-                        " its completed epochs are in the store."
-                        if state is None or state.status in ("crashed", "running")
-                        else f"The run {state.status}: {state.message or 'no result'}."
-                    )
+                    if state is None and st is None:
+                        text = "The run was cancelled before it started."
+                    elif state is None or state.status in ("crashed", "running"):
+                        text = (
+                            "The run ended without a result (killed or crashed);"
+                            " its completed epochs are in the store."
+                        )
+                    else:
+                        text = f"The run {state.status}: {state.message or 'no result'}."
+                    yield RunFailed(text)
                     return
             time.sleep(poll_s)
 

@@ -61,6 +61,13 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry(
         "7", "draw", "Draw a digit", "draw with mouse or keys, live prediction", "draw:DrawScreen"
     ),  # fmt: skip
+    MenuEntry(
+        "8",
+        "compare",
+        "Compare runs",
+        "curves overlaid, settings side by side",
+        "compare:CompareScreen",
+    ),  # fmt: skip
 )
 
 
@@ -78,6 +85,11 @@ class MenuScreen(Screen[None]):
         @property
         def app(self) -> MnistTuiApp: ...
 
+    DEFAULT_CSS = """
+    MenuScreen #runs-line {
+        dock: bottom; height: 1; margin-bottom: 2; background: $panel; color: $warning;
+    }
+    """
     BINDINGS = [
         *(Binding(e.key, f"open('{e.id}')", e.title, show=False) for e in MENU),
         Binding("q", "app.quit", "Quit"),
@@ -94,11 +106,13 @@ class MenuScreen(Screen[None]):
                 id="menu",
             )  # fmt: skip
         yield Static("", id="status-line")
+        yield Static("", id="runs-line")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()
         self.refresh_status()
+        self.set_interval(2.0, self.refresh_status)  # runs in other processes come and go
 
     def on_screen_resume(self) -> None:
         self.refresh_status()
@@ -114,10 +128,14 @@ class MenuScreen(Screen[None]):
         self.query_one("#status-line", Static).update(
             f" Model: {model}   │   {services.dataset.upper()} data: {data}"
         )
+        runs = self.app.runs_status()
+        line = self.query_one("#runs-line", Static)
+        line.update(f" {runs} · open Models (5) to watch or stop" if runs else "")
+        line.display = bool(runs)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == "quit":
-            self.app.exit()
+            self.run_action("app.quit")
         elif event.option.id:
             self.action_open(event.option.id)
 
@@ -197,9 +215,36 @@ class MnistTuiApp(App[int]):
         else:
             self.action_show_help_panel()
 
+    def runs_status(self) -> str:
+        """Running and queued runs of the store, for the status line ('' when none)."""
+        from mnist_tui.engine.jobs import Runs
+        from mnist_tui.tui.training import runs_status
+
+        try:
+            return runs_status(Runs(self.services.store().root))
+        except Exception:  # noqa: BLE001 - a status line never raises
+            return ""
+
     async def action_quit(self) -> None:
-        self.run_shutdown_hooks()
-        self.exit(0)
+        """Quit; while runs train, ask whether to keep them going or stop them."""
+        runs = self.runs_status()
+        if not runs or self.screen.is_modal:
+            self.run_shutdown_hooks()
+            self.exit(0)
+            return
+        from mnist_tui.tui.widgets.quit_prompt import QuitWithRunsModal
+
+        def answered(choice: str | None) -> None:
+            if choice is None:
+                return
+            if choice == "stop":
+                from mnist_tui.engine.jobs import Runs
+
+                Runs(self.services.store().root).stop_all()
+            self.run_shutdown_hooks()
+            self.exit(0)
+
+        self.push_screen(QuitWithRunsModal(runs), answered)
 
     def run_shutdown_hooks(self) -> None:
         """Stop background work (training subprocesses, workers) before exiting."""

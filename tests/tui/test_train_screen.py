@@ -6,12 +6,12 @@ Each run spawns `python -m mnist_tui train --events` (imports torch, ~2-3 s), so
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Static
 
+from mnist_tui.engine.jobs import Runs, pid_alive
 from mnist_tui.tui.app import MenuScreen, create_app
 from mnist_tui.tui.screens.train import TrainScreen
 
@@ -37,11 +37,7 @@ async def _until(pilot, condition, timeout: float = RUN_TIMEOUT_S) -> None:  # n
 
 
 def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+    return not pid_alive(pid)
 
 
 async def test_invalid_values_are_refused_inline(services) -> None:
@@ -52,7 +48,7 @@ async def test_invalid_values_are_refused_inline(services) -> None:
             screen.query_one("#epochs", Input).value = bad
             await pilot.press("s")
             assert "Epochs must be" in _text(screen, "#form-error")
-            assert screen.process is None
+            assert screen.run_name is None
         screen.query_one("#epochs", Input).value = "2"
         screen.query_one("#lr", Input).value = "-1"
         screen.query_one("#start", Button).press()
@@ -62,7 +58,7 @@ async def test_invalid_values_are_refused_inline(services) -> None:
         screen.query_one("#name", Input).value = "tiny"  # already in the store
         await pilot.press("enter")  # Enter in a field (it has focus) also starts
         assert "already exists" in _text(screen, "#form-error")
-        assert screen.process is None
+        assert screen.run_name is None
 
 
 async def test_arch_fills_recipe(services) -> None:
@@ -93,7 +89,7 @@ async def test_missing_data_says_where_and_offers_download(services, tmp_path: P
         assert screen.query_one("#download", Button).display
         await pilot.press("s")
         assert "press Download" in _text(screen, "#form-error")
-        assert screen.process is None
+        assert screen.run_name is None
 
 
 async def test_run_completes_with_charts_table_and_make_active(services) -> None:
@@ -104,11 +100,11 @@ async def test_run_completes_with_charts_table_and_make_active(services) -> None
         screen.query_one("#batch_size", Input).value = "64"
         screen.query_one("#name", Input).value = "run-one"
         await pilot.press("s")
-        assert screen.process is not None
+        assert screen.run_name == "run-one"
         await _until(pilot, lambda: screen.outcome is not None and not screen.training)
         await pilot.pause(0.3)
         assert screen.data.train_x and screen.data.train_loss
-        assert screen.data.val_x == [1.0, 2.0]
+        assert screen.data.epoch_x == [1.0, 2.0]
         assert screen.query_one("#epoch-table", DataTable).row_count == 2
         result = _text(screen, "#result")
         assert result.startswith("Saved run-one: ") and "test accuracy" in result
@@ -128,9 +124,9 @@ async def test_stop_keeps_a_resumable_model(services) -> None:
         screen.query_one("#batch_size", Input).value = "64"
         screen.query_one("#name", Input).value = "halfway"
         await pilot.press("s")
-        await _until(pilot, lambda: len(screen.data.epochs) >= 1)
-        pid = screen.process.pid
-        await pilot.press("escape")  # stops, does not leave
+        await _until(pilot, lambda: len(screen.rows) >= 1)
+        pid = Runs(services.store().root).get("halfway").pid
+        await pilot.press("x")  # stops, does not leave
         assert app.screen is screen
         started = time.monotonic()
         await _until(pilot, lambda: not screen.training, timeout=10)
@@ -155,19 +151,34 @@ async def test_stop_keeps_a_resumable_model(services) -> None:
         assert resumed.query_one("#epoch-table", DataTable).row_count == info.epochs_done
 
 
-async def test_quit_while_training_leaves_no_child(services) -> None:
+async def test_quit_while_training_asks_keep_or_stop(services) -> None:
+    """Quitting with a run going asks; "stop" stops it (keeping its last epoch) and leaves
+    no run process behind; Escape in the question does not quit."""
     app = create_app(services, warm_up=False)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(app, pilot)
         screen.query_one("#epochs", Input).value = "200"
+        screen.query_one("#name", Input).value = "quitter"
         await pilot.press("s")
         await _until(pilot, lambda: bool(screen.data.train_x))
-        pid = screen.process.pid
-        started = time.monotonic()
+        pid = Runs(services.store().root).get("quitter").pid
         await pilot.press("ctrl+q")
-    assert time.monotonic() - started < 2.5
-    await asyncio.sleep(0)
-    assert _gone(pid)
+        await pilot.pause()
+        assert type(app.screen).__name__ == "QuitWithRunsModal"
+        assert "quitter training" in str(app.screen.query_one("#quit-question", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and not _gone(pid)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        started = time.monotonic()
+        await pilot.press("s")
+    deadline = time.monotonic() + 15
+    while not _gone(pid):
+        assert time.monotonic() < deadline, "the run outlived its stop"
+        await asyncio.sleep(0.1)
+    assert time.monotonic() - started < 15
+    assert Runs(services.store().root).get("quitter").status in ("stopped", "failed")
 
 
 async def test_epochs_without_validation_show_dashes_not_nan(services) -> None:
@@ -185,7 +196,7 @@ async def test_epochs_without_validation_show_dashes_not_nan(services) -> None:
         assert table.row_count == 2
         cells = [str(c) for c in table.get_row_at(1)]
         assert cells[3] == "-" and cells[4] == "-" and "nan" not in " ".join(cells).lower()
-        assert screen.data.val_x == [] and screen.data.val_acc == []
+        assert screen.data.epoch_x == [] and screen.data.val_acc == []
 
 
 async def test_the_form_follows_each_recipes_validation_split(services) -> None:

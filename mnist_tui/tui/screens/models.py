@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Static
 
+from mnist_tui.engine.jobs import Runs, RunState
 from mnist_tui.engine.store import ModelInfo, validate_name
 from mnist_tui.errors import MnistTuiError
 from mnist_tui.tui.screens.base import AppScreen
@@ -31,6 +32,13 @@ def model_state(info: ModelInfo, active: str | None) -> str:
     if info.shipped:
         parts.append("shipped")
     return ", ".join(parts)
+
+
+def run_state(run: RunState) -> str:
+    """The state column of a queued or running run."""
+    if run.status == "queued":
+        return f"queued #{run.position}"
+    return "stopping..." if run.stopping else "training (w: watch)"
 
 
 def _pct(value: float | None) -> str:
@@ -139,6 +147,12 @@ class ModelsScreen(AppScreen):
         Binding("r", "rename", "Rename"),
         Binding("d", "delete", "Delete"),
         Binding("t", "resume", "Resume training"),
+        Binding("w", "watch", "Watch run"),
+        Binding("x", "stop_run", "Stop run"),
+        Binding("plus", "move_run(-1)", "Sooner", key_display="+"),
+        Binding("minus", "move_run(1)", "Later", key_display="-"),
+        Binding("space", "mark", "Mark", show=False),
+        Binding("c", "compare", "Compare"),
     ]
     DEFAULT_CSS = """
     ModelsScreen #models-box { height: 1fr; padding: 0 1; }
@@ -152,6 +166,8 @@ class ModelsScreen(AppScreen):
     def __init__(self) -> None:
         super().__init__()
         self.infos: dict[str, ModelInfo] = {}
+        self.runs: dict[str, RunState] = {}  # queued, running and recent runs by name
+        self.marked: list[str] = []  # rows marked (space) for Compare
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -160,7 +176,8 @@ class ModelsScreen(AppScreen):
             yield DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="models-message")
             yield Static(
-                "Enter/a make active · r rename · d delete · t resume a stopped run",
+                "Enter/a make active · r rename · d delete · t resume · w watch a run · x stop"
+                " · +/- reorder the queue · space mark · c compare",
                 id="models-hint",
             )
         yield Footer()
@@ -170,6 +187,7 @@ class ModelsScreen(AppScreen):
         table.add_columns("name", "arch", "val", "test", "state", "params", "data", "created")
         self.refresh_table()
         table.focus()
+        self.set_interval(2.0, self._refresh_runs)  # runs progress and end in other processes
 
     def on_screen_resume(self) -> None:
         self.refresh_table()
@@ -194,28 +212,44 @@ class ModelsScreen(AppScreen):
         except MnistTuiError:
             active = None
         self.infos = {i.name: i for i in infos}
+        self.runs = {r.name: r for r in Runs(store.root).list()}
         ascii_art = bool(getattr(self.app, "ascii_art", False))
         table.clear()
+        for r in self.runs.values():  # runs with no checkpoint yet: queued, or in epoch 1
+            if r.active and r.name not in self.infos:
+                cfg = r.config
+                table.add_row("  " + r.name, str(cfg.get("arch", "?")), "-", "-", run_state(r),
+                              "", str(cfg.get("dataset", "")), "", key=r.name)  # fmt: skip
         for i in infos:
             marker = ("* " if ascii_art else "● ") if i.name == active else "  "
+            if i.name in self.marked:
+                marker = "+ "
             if i.error:
                 table.add_row(marker + i.name, "?", "", "", model_state(i, active), "", "", "",
                               key=i.name)  # fmt: skip
                 continue
             table.add_row(
                 marker + i.name, i.arch, _pct(i.val_acc), _pct(i.test_acc),
-                model_state(i, active), f"{i.params:,}", i.dataset,
+                run_state(self.runs[i.name]) if i.name in self.runs and self.runs[i.name].active
+                else model_state(i, active), f"{i.params:,}", i.dataset,
                 i.created[:16].replace("T", " "), key=i.name,
             )  # fmt: skip
-        if not infos:
+        if not infos and not self.runs:
             self.say("The store is empty: train a model (menu key 1).")
         if keep in self.infos:
             table.move_cursor(row=table.get_row_index(keep))
 
+    def _refresh_runs(self) -> None:
+        """Re-read the store when a run started, ended or moved (cheap: state files only)."""
+        states = {r.name: (r.status, r.position, r.stopping) for r in
+                  Runs(self.services.store().root).list()}  # fmt: skip
+        if states != {r.name: (r.status, r.position, r.stopping) for r in self.runs.values()}:
+            self.refresh_table()
+
     def current_name(self) -> str | None:
         """The model under the cursor."""
         table = self.query_one("#models-table", DataTable)
-        if not self.infos or table.row_count == 0:
+        if table.row_count == 0:
             return None
         try:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
@@ -233,7 +267,65 @@ class ModelsScreen(AppScreen):
 
     @on(DataTable.RowSelected)
     def _row_selected(self) -> None:
-        self.action_activate()
+        name = self.current_name()
+        if name in self.runs and self.runs[name].active:
+            self.action_watch()  # a run still going: Enter attaches to it
+        else:
+            self.action_activate()
+
+    def action_watch(self) -> None:
+        """Follow the run under the cursor on the Train screen (its history, then live)."""
+        name = self.current_name()
+        if name is None:
+            return
+        if name not in self.runs:
+            self.say(f"{name} has no run log to watch (it was trained elsewhere).", error=True)
+            return
+        from mnist_tui.tui.screens.train import TrainScreen
+
+        self.app.push_screen(TrainScreen(attach=name))
+
+    def action_stop_run(self) -> None:
+        """Stop the run under the cursor (its last completed epoch is kept), or unqueue it."""
+        name = self.current_name()
+        if name is None:
+            return
+        try:
+            self.say(Runs(self.services.store().root).stop(name))
+        except MnistTuiError as exc:
+            self.say(str(exc), error=True)
+        self.refresh_table(select=name)
+
+    def action_move_run(self, delta: int) -> None:
+        """Move the queued run under the cursor sooner (-1) or later (+1)."""
+        name = self.current_name()
+        if name is None:
+            return
+        try:
+            place = Runs(self.services.store().root).move(name, delta)
+        except MnistTuiError as exc:
+            self.say(str(exc), error=True)
+            return
+        self.refresh_table(select=name)
+        self.say(f"{name} is now #{place} in the queue.")
+
+    def action_mark(self) -> None:
+        """Mark (or unmark) the model under the cursor for Compare."""
+        name = self.current_name()
+        if name is None:
+            return
+        if name in self.marked:
+            self.marked.remove(name)
+        else:
+            self.marked.append(name)
+        self.refresh_table(select=name)
+        self.say(f"Marked for Compare: {', '.join(self.marked) or 'none'} (c compares).")
+
+    def action_compare(self) -> None:
+        """Open Compare with the marked models (or pick them there)."""
+        from mnist_tui.tui.screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(list(self.marked)))
 
     def action_activate(self) -> None:
         """Make the model under the cursor the active one."""

@@ -1,56 +1,55 @@
-"""Train: a form over the architecture's recipe, then live loss/accuracy charts of a child run.
+"""Train: a form over the architecture's recipe, then live charts of a run that belongs to the
+store.
 
-Training runs in a child process (:mod:`mnist_tui.tui.training`) so this screen answers keys
-while torch uses every core; a thread worker reads the child's JSON events and posts them here.
-Charts are redrawn on a timer (at most four times a second), never per event.
+Starting submits a detached run process (:mod:`mnist_tui.engine.jobs`): it survives this screen,
+the UI quitting and the terminal closing, and waits in the queue when another run trains. The
+screen follows the run's log in a thread worker (one typed message per event kind, see
+:mod:`mnist_tui.tui.training`), so opening a running run from the Models screen, from any TUI,
+rebuilds the charts and table from the log and goes on live. Charts are redrawn on a timer
+(at most four times a second), never per event.
+
+States: ``form`` (nothing submitted) → ``queued`` → ``running`` → ``ended``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import os
+import time
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.validation import Integer, Number
-from textual.widgets import (
-    Button,
-    Checkbox,
-    DataTable,
-    Footer,
-    Header,
-    Input,
-    Label,
-    ProgressBar,
-    Select,
-    Static,
-)
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, DataTable, Footer, Header, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
-from textual_plotext import PlotextPlot
 
 from mnist_tui.engine.archs import ARCH_INFO
-from mnist_tui.engine.config import DATASET_KEYS, OPTIMIZERS, SCHEDULERS, TrainConfig, recipe
+from mnist_tui.engine.config import TrainConfig
+from mnist_tui.engine.events import EpochEnd, RunFinished
+from mnist_tui.engine.jobs import Runs
 from mnist_tui.errors import MnistTuiError
 from mnist_tui.tui.screens.base import AppScreen
-from mnist_tui.tui.training import TrainingProcess
+from mnist_tui.tui.training import (
+    LogRestarted,
+    RunBatch,
+    RunBegan,
+    RunDone,
+    RunDownload,
+    RunEpoch,
+    RunError,
+    RunStatus,
+    follow_run,
+)
+from mnist_tui.tui.widgets.run_charts import RunCharts, Series
+from mnist_tui.tui.widgets.train_form import TrainForm, short_count  # noqa: F401 - re-exported
 
 REDRAW_S = 0.25  # charts and bars are refreshed at most this often
-DATASET_TITLES = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
-
-
-def short_count(n: int) -> str:
-    """24314 → '24k', 1199882 → '1.2M' (fits a compact Select)."""
-    if n >= 1_000_000:
-        return f"{n / 1e6:.1f}M"
-    return f"{round(n / 1000)}k" if n >= 1000 else str(n)
 
 
 def _figure(value: Any) -> float | None:
-    """A measured figure from an event row; None for a missing or NaN one."""
+    """A measured figure; None for a missing or NaN one."""
     try:
         f = float(value)
     except (TypeError, ValueError):
@@ -70,48 +69,29 @@ def duration(seconds: float) -> str:
     return f"{s // 3600}h {s % 3600 // 60:02d}m"
 
 
-class TrainEvent(Message):
-    """One event from the training child (a dict as the CLI printed it)."""
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        super().__init__()
-        self.event = event
-
-
-@dataclass
-class RunData:
-    """What the charts and table show, kept as plain lists; the timer draws them."""
-
-    train_x: list[float] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_x: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_acc: list[float] = field(default_factory=list)
-    epochs: list[dict[str, float]] = field(default_factory=list)
+def save_view(screen: Any, stem: str) -> str:
+    """Save the screen as an SVG in the current folder; returns the sentence to show."""
+    filename = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+    try:
+        path = screen.app.save_screenshot(filename=filename, path=os.getcwd())
+    except OSError as exc:
+        return f"Could not save the charts: {exc.strerror or exc}."
+    return f"Saved the view as {path}."
 
 
 class TrainScreen(AppScreen):
-    """Pick a recipe, train in a child process, watch the loss, keep or stop the result."""
+    """Pick a recipe and start a run, or follow one already going; stop it from here."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back / Stop"),
+        Binding("escape", "back", "Back"),
         Binding("s", "start", "Start"),
-        Binding("x", "stop", "Stop"),
+        Binding("x", "stop", "Stop run"),
         Binding("a", "make_active", "Make active"),
+        Binding("p", "save_charts", "Save SVG"),
     ]
 
     DEFAULT_CSS = """
     TrainScreen #train-body { height: 1fr; }
-    TrainScreen #form {
-        grid-size: 4;
-        grid-columns: 12 1fr 12 1fr;
-        grid-rows: 1;
-        grid-gutter: 1 1;
-        height: auto;
-        padding: 1 1 0 1;
-        max-width: 120;
-    }
-    TrainScreen #form Label { padding: 0 0; color: $text-muted; }
     TrainScreen #arch-help { color: $text-muted; padding: 0 1; }
     TrainScreen .error { color: $error; padding: 0 1; }
     TrainScreen .note { padding: 0 1; }
@@ -121,9 +101,6 @@ class TrainScreen(AppScreen):
     TrainScreen #run-status { text-style: bold; }
     TrainScreen .bar-row { height: 1; }
     TrainScreen .bar-row Label { width: 7; }
-    TrainScreen #charts { height: 14; }
-    TrainScreen #loss-chart { width: 1fr; }
-    TrainScreen #acc-chart { width: 1fr; }
     TrainScreen #epoch-table { height: auto; max-height: 10; }
     TrainScreen #result { text-style: bold; padding: 0 0; }
     TrainScreen #result.error { color: $error; }
@@ -132,25 +109,42 @@ class TrainScreen(AppScreen):
     TrainScreen .hidden { display: none; }
     """
 
-    def __init__(self, resume: str | None = None, *, threads: int = 0) -> None:
+    def __init__(
+        self, resume: str | None = None, *, attach: str | None = None, threads: int = 0
+    ) -> None:
         super().__init__()
         self.resume = resume
         self.threads = threads
-        self.process: TrainingProcess | None = None
-        self.data = RunData()
-        self.dirty = False
-        self.outcome: dict[str, Any] | None = None
+        self.run_name: str | None = attach
+        self.phase = "form"
+        self.data = Series("run")
+        self.rows: dict[int, dict[str, Any]] = {}
+        self.outcome: RunFinished | None = None
         self.saved_name: str | None = None
-        self.last_epoch_elapsed = 0.0
-        self.batches = 1
-        self.total_epochs = 0
         self.has_val = True  # False for a run with no validation split
         self.resume_config: TrainConfig | None = None
+        self.dirty = False
+        self._bars: tuple[int, int, int, int] | None = None
+        self._speed = ""
 
     # ------------------------------------------------------------------ layout
 
+    @property
+    def form(self) -> TrainForm:
+        """The settings form."""
+        return self.query_one(TrainForm)
+
+    @property
+    def charts(self) -> RunCharts:
+        """The loss and accuracy charts."""
+        return self.query_one(RunCharts)
+
+    @property
+    def runs(self) -> Runs:
+        """The runs of the app's store."""
+        return Runs(self.app.services.store().root)
+
     def compose(self) -> ComposeResult:
-        base = recipe("fast")
         yield Header()
         with VerticalScroll(id="train-body"):
             with Vertical(id="run", classes="hidden"):
@@ -170,52 +164,9 @@ class TrainScreen(AppScreen):
                     yield Button("Stop (x)", id="stop", variant="error", compact=True)
                     yield Button("Make active (a)", id="make-active", variant="success",
                                  compact=True, classes="hidden")  # fmt: skip
-                with Horizontal(id="charts"):
-                    yield PlotextPlot(id="loss-chart")
-                    yield PlotextPlot(id="acc-chart")
+                yield RunCharts(id="charts")
                 yield DataTable(id="epoch-table", cursor_type="row", zebra_stripes=True)
-            with Grid(id="form"):
-                yield Label("Data set")
-                yield Select(
-                    [(DATASET_TITLES.get(k, k), k) for k in DATASET_KEYS],
-                    value=base.dataset, allow_blank=False, compact=True, id="dataset",
-                )  # fmt: skip
-                yield Label("Network")
-                yield Select(
-                    [(f"{a.name} · {short_count(a.params)} params", a.name)
-                     for a in ARCH_INFO.values()],
-                    value=base.arch, allow_blank=False, compact=True, id="arch",
-                )  # fmt: skip
-                yield Label("Epochs")
-                yield Input(
-                    str(base.epochs), type="integer", compact=True, id="epochs",
-                    validators=[Integer(1, 1000, "Epochs must be a whole number from 1 to 1000.")],
-                )  # fmt: skip
-                yield Label("Batch size")
-                yield Input(
-                    str(base.batch_size), type="integer", compact=True, id="batch_size",
-                    validators=[Integer(1, 65536, "Batch size must be from 1 to 65536.")],
-                )  # fmt: skip
-                yield Label("Optimiser")
-                yield Select([(o, o) for o in OPTIMIZERS], value=base.optimizer,
-                             allow_blank=False, compact=True, id="optimizer")  # fmt: skip
-                yield Label("Learn rate")
-                yield Input(
-                    repr(base.lr), type="number", compact=True, id="lr",
-                    validators=[Number(1e-9, 10, "Learning rate must be above 0 and at most 10.")],
-                )  # fmt: skip
-                yield Label("Scheduler")
-                yield Select([(s, s) for s in SCHEDULERS], value=base.scheduler,
-                             allow_blank=False, compact=True, id="scheduler")  # fmt: skip
-                yield Label("Seed")
-                yield Input(
-                    str(base.seed), type="integer", compact=True, id="seed",
-                    validators=[Integer(0, 2**63 - 1, "Seed must be a whole number, 0 or more.")],
-                )  # fmt: skip
-                yield Label("Augment")
-                yield Checkbox("random shifts", base.augment, compact=True, id="augment")
-                yield Label("Name")
-                yield Input(placeholder="automatic", compact=True, id="name")
+            yield TrainForm(id="form")
             yield Static("", id="arch-help")
             yield Static("", id="form-error", classes="error")
             yield Static("", id="data-note", classes="note hidden")
@@ -228,45 +179,24 @@ class TrainScreen(AppScreen):
         table = self.query_one("#epoch-table", DataTable)
         table.add_columns("epoch", "train loss", "train acc", "val loss", "val acc", "time")
         self.set_interval(REDRAW_S, self._redraw)
-        self.app.shutdown_hooks.append(self._shutdown)
+        if self.run_name:
+            self.query_one("#form").add_class("hidden")
+            self.query_one("#buttons").add_class("hidden")
+            self.attach_run(self.run_name)
+            return
         if self.resume:
             self._load_resume()
         else:
-            self._fill_from_recipe(recipe("fast"))
+            self._show_arch_help("fast")
         self._check_data()
         self._draw_charts()
         self.query_one("#arch").focus()
 
     def on_resize(self) -> None:
         # Taller charts on a tall terminal; at 80x24 the body scrolls.
-        self.query_one("#charts").styles.height = max(12, min(30, self.size.height - 12))
-
-    def on_unmount(self) -> None:
-        hooks = getattr(self.app, "shutdown_hooks", [])
-        if self._shutdown in hooks:
-            hooks.remove(self._shutdown)
-        if self.process is not None and self.process.running:
-            # Leaving by another route (palette, main menu): never leave the child behind.
-            import threading
-
-            threading.Thread(target=self.process.shutdown, args=(1.0,), daemon=True).start()
-
-    def _shutdown(self) -> None:
-        if self.process is not None:
-            self.process.shutdown(1.0)
+        self.charts.styles.height = max(12, min(30, self.size.height - 12))
 
     # ------------------------------------------------------------------ the form
-
-    def _fill_from_recipe(self, cfg: TrainConfig) -> None:
-        self.query_one("#epochs", Input).value = str(cfg.epochs)
-        self.query_one("#batch_size", Input).value = str(cfg.batch_size)
-        self.query_one("#lr", Input).value = f"{cfg.lr:g}"
-        self.query_one("#seed", Input).value = str(cfg.seed)
-        with self.prevent(Select.Changed):
-            self.query_one("#optimizer", Select).value = cfg.optimizer
-            self.query_one("#scheduler", Select).value = cfg.scheduler
-        self.query_one("#augment", Checkbox).value = cfg.augment
-        self._show_arch_help(cfg.arch)
 
     def _show_arch_help(self, arch: str) -> None:
         info = ARCH_INFO.get(arch)
@@ -292,18 +222,12 @@ class TrainScreen(AppScreen):
             self.query_one("#start", Button).disabled = True
             return
         self.resume_config = cfg
-        with self.prevent(Select.Changed):
-            self.query_one("#arch", Select).value = cfg.arch
-            self.query_one("#dataset", Select).value = cfg.dataset
-        self._fill_from_recipe(cfg)
-        name_input = self.query_one("#name", Input)
-        name_input.value = name
-        for widget in self.query("#form Input, #form Select, #form Checkbox"):
-            widget.disabled = True
+        self.form.freeze(cfg, name)
         self.query_one("#start", Button).label = "Resume (s)"
         self.query_one("#arch-help", Static).update(
             f"Resume {name}: epoch {info.epochs_done} of {info.epochs} done; the recipe is kept."
         )
+        self.data.epochs = info.epochs
         for row in info.history:
             self._add_epoch(row, info.epochs)
         self.dirty = True
@@ -311,7 +235,7 @@ class TrainScreen(AppScreen):
     @on(Select.Changed, "#arch")
     def _arch_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and self.resume is None:
-            self._fill_from_recipe(recipe(event.value))
+            self._show_arch_help(event.value)
             self._form_error("")
 
     @on(Select.Changed, "#dataset")
@@ -319,7 +243,7 @@ class TrainScreen(AppScreen):
         self._check_data()
 
     def _dataset(self) -> str:
-        value = self.query_one("#dataset", Select).value
+        value = self.form.value("dataset")
         return value if isinstance(value, str) else "mnist"
 
     def _check_data(self) -> bool:
@@ -350,39 +274,22 @@ class TrainScreen(AppScreen):
         from mnist_tui.engine.store import validate_name
 
         services = self.app.services
-        labels = {"epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
-                  "seed": "Seed"}  # fmt: skip
-        values: dict[str, Any] = {}
-        for key, label in labels.items():
-            widget = self.query_one(f"#{key}", Input)
-            result = widget.validate(widget.value)
-            if result is not None and not result.is_valid:
-                widget.focus()
-                self._form_error(result.failure_descriptions[0] if result.failure_descriptions
-                                 else f"{label} is not valid.")  # fmt: skip
-                return None
-            text = widget.value.strip()
-            try:
-                values[key] = float(text) if key == "lr" else int(text)
-            except ValueError:
-                widget.focus()
-                self._form_error(f"{label} must be a number, not {text!r}.")
-                return None
-        arch = self.query_one("#arch", Select).value
-        cfg = (self.resume_config or recipe(str(arch))).with_(
-            dataset=self._dataset(),
-            optimizer=str(self.query_one("#optimizer", Select).value),
-            scheduler=str(self.query_one("#scheduler", Select).value),
-            augment=self.query_one("#augment", Checkbox).value,
-            device=services.device, threads=self.threads, val_size=services.val_size,
-            **values,
-        )  # fmt: skip
-        name = self.query_one("#name", Input).value.strip() or None
+        if self.resume_config is not None:
+            cfg: TrainConfig | str = self.resume_config.with_(
+                device=services.device, threads=self.threads
+            )
+        else:
+            cfg = self.form.read(
+                device=services.device, threads=self.threads, val_size=services.val_size
+            )
+        if isinstance(cfg, str):
+            self._form_error(cfg)
+            return None
+        name = self.form.name_text
         try:
-            cfg.validate()
             if name and self.resume is None:
                 validate_name(name)
-                if services.store().path_for(name).exists():
+                if services.store().path_for(name).exists() or self.runs.is_active(name):
                     raise MnistTuiError(
                         f"A model named {name!r} already exists; choose another name."
                     )
@@ -396,13 +303,15 @@ class TrainScreen(AppScreen):
 
     @property
     def training(self) -> bool:
-        """Whether a child run is in progress."""
-        return self.process is not None and self.process.running
+        """Whether the followed run is queued or training."""
+        return self.phase in ("queued", "running")
 
     def action_start(self, download: bool = False) -> None:
-        """Validate the form and start the child run."""
-        if self.training:
-            self.notify("A run is already in progress.", severity="warning")
+        """Validate the form and submit the run (started at once, or queued)."""
+        from mnist_tui.engine.jobs import submit_run
+
+        if self.training or self.run_name and self.phase != "ended":
+            self.notify("This screen already follows a run.", severity="warning")
             return
         if self.query_one("#start", Button).disabled:
             return
@@ -413,30 +322,39 @@ class TrainScreen(AppScreen):
         if not download and not self._check_data():
             self._form_error("The data set is missing: press Download to fetch it first.")
             return
-        self._begin_run(cfg)
-        self.process = TrainingProcess()
+        services = self.app.services
         try:
-            self.process.start(
-                cfg, name, self.app.services, resume=self.resume,
-                download=download,
+            state = submit_run(
+                services.store(), cfg, name=name, resume=self.resume,
+                data_dir=services.data_dir, download=download,
             )  # fmt: skip
-        except OSError as exc:
-            self._run_ended(f"Could not start training: {exc.strerror or exc}.")
+        except (MnistTuiError, OSError) as exc:
+            self._form_error(str(exc) if isinstance(exc, MnistTuiError)
+                             else f"Could not start training: {exc.strerror or exc}.")  # fmt: skip
             return
-        self._read_events(self.process)
-
-    def _begin_run(self, cfg: TrainConfig) -> None:
-        self.total_epochs = cfg.epochs
-        self.has_val = cfg.val_size > 0
-        if self.resume is None:
-            self.data = RunData()
-            self.query_one("#epoch-table", DataTable).clear()
-            self.last_epoch_elapsed = 0.0
-        self.outcome = None
-        self.saved_name = None
         self.query_one("#form").add_class("hidden")
         self.query_one("#buttons").add_class("hidden")
         self.query_one("#data-note").add_class("hidden")
+        if self.resume is None:
+            self.data = Series(state.name, epochs=cfg.epochs)
+            self.rows.clear()
+            self.query_one("#epoch-table", DataTable).clear()
+        self.attach_run(state.name, keep=self.resume is not None)
+
+    def attach_run(self, name: str, keep: bool = False) -> None:
+        """Follow run ``name`` from the first line of its log, then live."""
+        state = self.runs.get(name)
+        self.run_name = name
+        self.outcome = None
+        self.saved_name = None
+        if not keep:
+            self.data = Series(name)
+            self.rows.clear()
+            self.query_one("#epoch-table", DataTable).clear()
+        cfg = state.config if state is not None else {}
+        self.data.epochs = int(cfg.get("epochs", 0) or self.data.epochs)
+        self.has_val = int(cfg.get("val_size", 1) or 0) > 0
+        self.phase = "queued" if state is not None and state.status == "queued" else "running"
         self.query_one("#run").remove_class("hidden")
         self.query_one("#stop").remove_class("hidden")
         self.query_one("#make-active").add_class("hidden")
@@ -445,119 +363,159 @@ class TrainScreen(AppScreen):
         result.remove_class("error")
         for bar_id in ("#epoch-bar", "#run-bar"):
             self.query_one(bar_id, ProgressBar).update(total=None, progress=0)
-        self.query_one("#arch-help", Static).update(
-            f"{cfg.arch} on {cfg.dataset} · {cfg.epochs} epochs · batch {cfg.batch_size} ·"
-            f" {cfg.optimizer} lr {cfg.lr:g} · {cfg.scheduler}{' · augment' if cfg.augment else ''}"
-        )
-        self.query_one("#run-status", Static).update("Starting the training process...")
+        if cfg:
+            self.query_one("#arch-help", Static).update(
+                f"{name}: {cfg.get('arch')} on {cfg.get('dataset')} · {cfg.get('epochs')} epochs ·"
+                f" batch {cfg.get('batch_size')} · {cfg.get('optimizer')} lr {cfg.get('lr', 0):g}"
+                f" · {cfg.get('scheduler')}{' · augment' if cfg.get('augment') else ''}"
+            )
+        status = "Starting the run process..."
+        if state is not None and state.status == "queued":
+            status = f"Queued #{state.position}: starts when the run before it ends."
+        elif state is not None and not state.active:
+            status = f"Run {name}: {state.status}."
+        self.query_one("#run-status", Static).update(status)
         self.query_one("#speed", Static).update("")
         self.query_one("#stop").focus()
         self.app.refresh_bindings()
         self.dirty = True
+        self._follow(name)
 
     @work(thread=True, exclusive=True, group="train-events", exit_on_error=False)
-    def _read_events(self, process: TrainingProcess) -> None:
+    def _follow(self, name: str) -> None:
         worker = get_current_worker()
-        for event in process.events():
-            if worker.is_cancelled:
-                continue  # keep draining so the child never blocks on a full pipe
-            self.post_message(TrainEvent(event))
+        follow_run(Runs(self.app.services.store().root), name, self.post_message,
+                   lambda: worker.is_cancelled)  # fmt: skip
 
-    def on_train_event(self, message: TrainEvent) -> None:
+    def _mine(self, message: Any) -> bool:
+        return message.run == self.run_name
+
+    def on_run_began(self, message: RunBegan) -> None:
+        if not self._mine(message):
+            return
         event = message.event
-        kind = event.get("kind")
-        try:
-            handler = getattr(self, f"_on_{kind}", None)
-            if handler is not None:
-                handler(event)
-        except (KeyError, TypeError, ValueError):
-            pass  # a malformed line from the child must not break the screen
+        self.phase = "running"
+        self.data.epochs = int(event.config.get("epochs", self.data.epochs))
+        self.has_val = int(event.config.get("val_size", 1) or 0) > 0
+        # A resumed run goes on after its kept epochs: drop what came after them.
+        kept = event.epochs_done
+        if any(e > kept for e in self.rows) or (self.data.train_x and
+                                                 self.data.train_x[-1] > kept):  # fmt: skip
+            self._truncate(kept)
+        self.query_one("#run-status", Static).update(f"Run {event.name} started.")
+        self.app.refresh_bindings()
 
-    def _on_status(self, event: dict[str, Any]) -> None:
-        self.query_one("#run-status", Static).update(str(event["message"]))
+    def _truncate(self, epochs: int) -> None:
+        d = self.data
+        pairs = [(x, y) for x, y in zip(d.train_x, d.train_loss, strict=False) if x <= epochs]
+        d.train_x, d.train_loss = [p[0] for p in pairs], [p[1] for p in pairs]
+        rows = [self.rows[e] for e in sorted(self.rows) if e <= epochs]
+        self.rows.clear()
+        d.epoch_x, d.val_loss, d.val_acc = [], [], []
+        self.query_one("#epoch-table", DataTable).clear()
+        for row in rows:
+            self._add_epoch(row, d.epochs)
 
-    def _on_download(self, event: dict[str, Any]) -> None:
+    def on_run_status(self, message: RunStatus) -> None:
+        if self._mine(message):
+            self.query_one("#run-status", Static).update(message.event.message)
+
+    def on_run_download(self, message: RunDownload) -> None:
+        if not self._mine(message):
+            return
+        event = message.event
         self.query_one("#download-row").remove_class("hidden")
-        done, total = int(event["done"]), int(event["total"] or 0)
-        self.query_one("#download-bar", ProgressBar).update(total=total or None, progress=done)
-        size = f" of {total / 1e6:.1f} MB" if total else ""
+        self.query_one("#download-bar", ProgressBar).update(
+            total=event.total or None, progress=event.done
+        )
+        size = f" of {event.total / 1e6:.1f} MB" if event.total else ""
         self.query_one("#run-status", Static).update(
-            f"Downloading {event['file']}: {done / 1e6:.1f} MB{size}"
+            f"Downloading {event.file}: {event.done / 1e6:.1f} MB{size}"
         )
 
-    def _on_batch(self, event: dict[str, Any]) -> None:
-        epoch, epochs = int(event["epoch"]), int(event["epochs"])
-        batch, batches = int(event["batch"]), int(event["batches"])
-        self.batches = batches
-        self.total_epochs = epochs
-        self.data.train_x.append(epoch - 1 + batch / batches)
-        self.data.train_loss.append(float(event["loss"]))
-        self._bars = (epoch, epochs, batch, batches)
-        stopping = self.process is not None and self.process.stopping
+    def on_run_batch(self, message: RunBatch) -> None:
+        if not self._mine(message):
+            return
+        e = message.event
+        for x, loss in message.points:
+            self.data.train_x.append(x)
+            self.data.train_loss.append(loss)
+        self.data.epochs = e.epochs
+        self._bars = (e.epoch, e.epochs, e.batch, e.batches)
+        state = self.runs.get(self.run_name or "")
+        stopping = state is not None and state.stopping
         self._speed = (
-            f"Epoch {epoch}/{epochs} · batch {batch}/{batches} · loss {event['loss']:.4f} · "
-            f"{event['images_per_s']:,.0f} img/s · ETA {duration(float(event['eta_s']))}"
+            f"Epoch {e.epoch}/{e.epochs} · batch {e.batch}/{e.batches} · loss {e.loss:.4f} · "
+            f"{e.images_per_s:,.0f} img/s · ETA {duration(e.eta_s)}"
             + (" · stopping..." if stopping else "")
         )
         self.dirty = True
 
-    def _on_epoch(self, event: dict[str, Any]) -> None:
-        self._add_epoch(event, int(event["epochs"]))
+    def on_run_epoch(self, message: RunEpoch) -> None:
+        if not self._mine(message):
+            return
+        e: EpochEnd = message.event
+        self._add_epoch({k: getattr(e, k) for k in ("epoch", "train_loss", "train_acc",
+                         "val_loss", "val_acc", "lr", "elapsed_s")}, e.epochs)  # fmt: skip
         self.dirty = True
 
     def _add_epoch(self, row: dict[str, Any], epochs: int) -> None:
         epoch = int(row["epoch"])
-        self.total_epochs = epochs
+        if epoch in self.rows:
+            return  # already shown (a resumed run's kept epochs are in its log too)
+        self.data.epochs = epochs
+        before = self.rows.get(epoch - 1)
         elapsed = float(row.get("elapsed_s", 0.0))
-        took = elapsed - self.last_epoch_elapsed if elapsed >= self.last_epoch_elapsed else elapsed
-        self.last_epoch_elapsed = elapsed
+        last = float(before.get("elapsed_s", 0.0)) if before else 0.0
+        took = elapsed - last if elapsed >= last else elapsed
+        self.rows[epoch] = dict(row)
         val_loss, val_acc = _figure(row.get("val_loss")), _figure(row.get("val_acc"))
         if val_acc is not None and val_loss is not None:  # none when there is no validation split
-            self.data.val_x.append(float(epoch))
+            self.data.epoch_x.append(float(epoch))
             self.data.val_loss.append(val_loss)
             self.data.val_acc.append(val_acc * 100)
-        self.data.epochs.append(dict(row))
         self.query_one("#epoch-table", DataTable).add_row(
             f"{epoch}/{epochs}", f"{row['train_loss']:.4f}", f"{row['train_acc']:.2%}",
             "-" if val_loss is None else f"{val_loss:.4f}",
             "-" if val_acc is None else f"{val_acc:.2%}", duration(took),
         )  # fmt: skip
 
-    def _on_done(self, event: dict[str, Any]) -> None:
+    def on_log_restarted(self, message: LogRestarted) -> None:
+        if self._mine(message):  # the log was compacted; it is being read again from the start
+            self.data = Series(self.data.name, epochs=self.data.epochs)
+            self.rows.clear()
+            self.query_one("#epoch-table", DataTable).clear()
+
+    def on_run_done(self, message: RunDone) -> None:
+        if not self._mine(message):
+            return
+        event = message.event
         self.outcome = event
-        name = event.get("name")
-        result = self.query_one("#result", Static)
-        if event.get("cancelled"):
+        name = event.name
+        if event.cancelled:
             if name:
                 text = (
-                    f"Stopped: kept {name} at epoch {event['epochs_done']} of {event['epochs']}"
+                    f"Stopped: kept {name} at epoch {event.epochs_done} of {event.epochs}"
                     " (resumable: Models, key t)."
                 )
             else:
-                text = str(event.get("message") or "Stopped; nothing was saved.")
+                text = event.message or "Stopped; nothing was saved."
         else:
-            acc = event.get("test_acc")
-            text = (
-                f"Saved {name}: {acc:.2%} test accuracy." if acc is not None else event["message"]
-            )
-        if name and not event.get("cancelled"):
-            self.saved_name = str(name)
+            acc = event.test_acc
+            text = f"Saved {name}: {acc:.2%} test accuracy." if acc is not None else event.message
+        if name and not event.cancelled:
+            self.saved_name = name
             self.query_one("#make-active").remove_class("hidden")
-        result.update(text)
-        self.query_one("#run-status", Static).update("Finished." if not event.get("cancelled")
-                                                     else "Stopped.")  # fmt: skip
-        self.app.refresh_bindings()
+        self.query_one("#result", Static).update(text)
+        self.query_one("#run-status", Static).update("Stopped." if event.cancelled else "Finished.")
+        self._run_ended(None)
 
-    def _on_exit(self, event: dict[str, Any]) -> None:
-        error = event.get("error")
-        if self.outcome is None:
-            self._run_ended(error or "Training ended without a result.")
-        elif error and event.get("returncode") not in (0, 130):
-            self._run_ended(error)
-        else:
-            self._run_ended(None)
+    def on_run_error(self, message: RunError) -> None:
+        if self._mine(message):
+            self._run_ended(message.event.message)
 
     def _run_ended(self, error: str | None) -> None:
+        self.phase = "ended"
         if error:
             result = self.query_one("#result", Static)
             result.update(error)
@@ -569,7 +527,8 @@ class TrainScreen(AppScreen):
         for bar in self.query(ProgressBar).results(ProgressBar):
             if bar.total is None:  # never started: stop the indeterminate animation
                 bar.update(total=1, progress=0)
-        if self.resume is None or self.outcome is None or self.outcome.get("cancelled"):
+        cancelled = self.outcome is None or self.outcome.cancelled
+        if self.resume is None and cancelled and self.query("#form.hidden"):
             self.query_one("#form").remove_class("hidden")
             self.query_one("#buttons").remove_class("hidden")
         if self.resume is not None and self.outcome is not None:
@@ -584,9 +543,6 @@ class TrainScreen(AppScreen):
         self.app.refresh_bindings()
 
     # ------------------------------------------------------------------ drawing
-
-    _bars: tuple[int, int, int, int] | None = None
-    _speed: str = ""
 
     def _redraw(self) -> None:
         if not self.dirty:
@@ -603,51 +559,26 @@ class TrainScreen(AppScreen):
         self._draw_charts()
 
     def _draw_charts(self) -> None:
-        ascii_art = bool(getattr(self.app, "ascii_art", False))
-        d = self.data
-        loss = self.query_one("#loss-chart", PlotextPlot)
-        plt = loss.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title("Loss")
-        if d.train_x:
-            plt.plot(d.train_x, d.train_loss, label="train", marker="." if ascii_art else "braille")
-        if d.val_x:
-            plt.plot(d.val_x, d.val_loss, label="val", marker="o" if ascii_art else "dot")
-        if self.total_epochs:
-            plt.xlim(0, self.total_epochs)
-        plt.xlabel("epoch")
-        loss.refresh()
-        acc = self.query_one("#acc-chart", PlotextPlot)
-        plt = acc.plt
-        plt.clear_data()
-        plt.clear_figure()
-        title = "Validation accuracy %" if self.has_val else "No validation split: all images train"
-        plt.title(title)
-        if d.val_x:
-            plt.plot(d.val_x, d.val_acc, marker="o" if ascii_art else "dot")
-            plt.ylim(max(0.0, min(d.val_acc) - 2.0), 100.0)
-        if self.total_epochs:
-            plt.xlim(1, max(2, self.total_epochs))
-        plt.xlabel("epoch")
-        acc.refresh()
+        self.charts.draw([self.data], ascii_art=bool(getattr(self.app, "ascii_art", False)))
 
     # ------------------------------------------------------------------ actions
 
     def action_stop(self) -> None:
-        """Ask the child to stop after this batch, keeping the last completed epoch."""
-        if self.process is not None and self.process.stop():
-            self.query_one("#run-status", Static).update(
-                "Stopping after this batch; the last completed epoch is kept..."
-            )
+        """Ask the run to stop after this batch (it keeps the last completed epoch), or take
+        it out of the queue."""
+        if not self.run_name or not self.training:
+            return
+        try:
+            text = self.runs.stop(self.run_name)
+        except MnistTuiError as exc:
+            text = str(exc)
+        self.query_one("#run-status", Static).update(text)
 
     def action_back(self) -> None:
-        """Escape: stop a run first; otherwise back to the menu."""
-        if self.training:
-            if self.process is not None and self.process.stopping:
-                self.notify("Still stopping; one moment.", timeout=2)
-            self.action_stop()
-            return
+        """Escape: back to the menu; a run goes on in the background."""
+        if self.training and self.run_name:
+            self.notify(f"{self.run_name} goes on in the background; the menu and Models show it.",
+                        timeout=4)  # fmt: skip
         self.app.pop_screen()
 
     def action_make_active(self) -> None:
@@ -663,6 +594,10 @@ class TrainScreen(AppScreen):
         self.query_one("#make-active").add_class("hidden")
         self.saved_name = None
         self.app.refresh_bindings()
+
+    def action_save_charts(self) -> None:
+        """Save the screen, charts included, as an SVG in the current folder."""
+        self.notify(save_view(self, f"train-{self.run_name or 'form'}"), timeout=6)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "make_active":
@@ -689,6 +624,5 @@ class TrainScreen(AppScreen):
     def _make_active_pressed(self) -> None:
         self.action_make_active()
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
+    def on_input_submitted(self) -> None:
         self.action_start()
