@@ -23,7 +23,7 @@ from mnist_tui.engine.jobs import Runs
 from mnist_tui.errors import MnistTuiError
 from mnist_tui.tui.screens.base import AppScreen
 from mnist_tui.tui.screens.train import save_view
-from mnist_tui.tui.widgets.run_charts import COLOURS, RunCharts, Series
+from mnist_tui.tui.widgets.run_charts import RICH_COLOURS, RunCharts, Series
 
 SMOOTHING = (0.0, 0.6, 0.9)
 
@@ -86,6 +86,7 @@ class CompareScreen(AppScreen):
             yield Static("", id="compare-note")
             yield Static("", id="compare-error")
             yield RunCharts(id="compare-charts")
+            yield Static("", id="compare-legend")
             yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -121,9 +122,10 @@ class CompareScreen(AppScreen):
         error = self.query_one("#compare-error", Static)
         note = self.query_one("#compare-note", Static)
         smoothing = f"smoothing {self.smoothing:g}" if self.smoothing else "no smoothing"
+        scale = "log" if self.log_loss else "linear"
         note.update(
-            f"{len(self.names)} picked (2-{MAX_COMPARED}) · l: {'log' if self.log_loss else 'linear'}"
-            f" loss · m: {smoothing} · p: save SVG · ◆ best epoch"
+            f"{len(self.names)} picked (2-{MAX_COMPARED}) · l: {scale} loss · m: {smoothing}"
+            " · p: save SVG · ◆ best epoch"
         )
         if len(self.names) > MAX_COMPARED:
             error.update(f"Pick at most {MAX_COMPARED} runs; untick some.")
@@ -141,6 +143,12 @@ class CompareScreen(AppScreen):
             [series_of(r) for r in runs], log_loss=self.log_loss, smoothing=self.smoothing,
             ascii_art=bool(getattr(self.app, "ascii_art", False)), compare=True,
         )  # fmt: skip
+        legend = Text()
+        for i, r in enumerate(runs):
+            best = r.best_epoch
+            legend.append(f"■ {r.name}", style=f"bold {RICH_COLOURS[i % len(RICH_COLOURS)]}")
+            legend.append(f" (best {best})  " if best else "  ")
+        self.query_one("#compare-legend", Static).update(legend)
         self._fill_table()
 
     def _fill_table(self) -> None:
@@ -153,7 +161,8 @@ class CompareScreen(AppScreen):
         table.add_column("", key="label")
         for i, name in enumerate(names):
             short = name if len(name) <= width else name[: width - 1] + "…"
-            table.add_column(Text(short, style=f"bold {COLOURS[i % len(COLOURS)]}"), key=name)
+            colour = RICH_COLOURS[i % len(RICH_COLOURS)]
+            table.add_column(Text(short, style=f"bold {colour}"), key=name)
         for label, cells, differs in rows:
             style = "bold yellow" if differs else ""
             table.add_row(Text(label, style=style), *(Text(c, style=style) for c in cells))

@@ -13,6 +13,7 @@ from textual_plotext import PlotextPlot
 
 # Distinct on dark and light themes, in 256 colours too; eight runs at most are compared.
 COLOURS = ("cyan", "orange", "green", "magenta", "yellow", "blue", "red", "white")
+RICH_COLOURS = ("cyan", "dark_orange", "green", "magenta", "yellow", "blue", "red", "white")
 ASCII_MARKERS = ("*", "+", "o", "x", "#", "@", "%", "&")
 
 
