@@ -66,3 +66,16 @@ def test_bad_lines_are_skipped_with_a_note_each() -> None:
     assert len(notes) == 3
     assert notes[0].startswith("line 2 skipped: not a JSON line")
     assert "unknown event kind 'warp'" in notes[1]
+
+
+def test_runs_modules_import_neither_torch_nor_textual() -> None:
+    """`runs watch`, the menu's status line and the log follower stay light."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mnist_tui.engine.events, mnist_tui.engine.jobs, mnist_tui.engine.compare,"
+        " mnist_tui.engine.config; print('torch' in sys.modules, 'textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
