@@ -252,11 +252,13 @@ async def drive(args: argparse.Namespace, models_dir: str, report: Report, t0: f
             train.query_one("#epochs", Input).value = str(args.epochs)
             train.query_one("#start", Button).press()
             await pilot.pause()
-            if train.process is None:
+            if train.run_name is None:
                 error = str(train.query_one("#form-error", Static).render())
                 report.failures.append(f"the run did not start: {error}")
                 return
-            sampler.child_pid = train.process.pid
+            from mnist_tui.engine.jobs import Runs
+
+            sampler.child_pid = Runs(models_dir).get(train.run_name).pid
             deadline = time.monotonic() + args.timeout
             order = list(VISITED)
             visits = 0
@@ -290,7 +292,7 @@ async def drive(args: argparse.Namespace, models_dir: str, report: Report, t0: f
             await pilot.pause(0.5)
             report.result_text = str(train.query_one("#result", Static).render())
             report.model = train.saved_name
-            if train.outcome is None or train.outcome.get("cancelled") or not train.saved_name:
+            if train.outcome is None or train.outcome.cancelled or not train.saved_name:
                 report.failures.append(f"the run did not complete: {report.result_text!r}")
             # Still responsive: Escape leaves the finished Train screen, 6 opens Browse.
             await pilot.press("escape")

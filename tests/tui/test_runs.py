@@ -69,9 +69,10 @@ def test_sighup_to_the_ui_leaves_the_run_to_finish(data_dir: Path, tmp_path: Pat
 
 
 async def test_sigkill_then_a_new_app_attaches_and_sees_history_and_live_progress(
-    data_dir: Path, tmp_path: Path, store_dir: Path, services
+    data_dir: Path, tmp_path: Path, store_dir: Path, services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = store_dir
+    monkeypatch.chdir(tmp_path)
     ui = _ui(data_dir, root, "start", "killed", epochs=40)
     _read_until(ui, "EPOCHS", min_epochs=2)
     ui.kill()
@@ -96,10 +97,12 @@ async def test_sigkill_then_a_new_app_attaches_and_sees_history_and_live_progres
             assert time.monotonic() < deadline
             await pilot.pause(0.1)
         seen_epochs, seen_points = len(screen.rows), len(screen.data.train_x)
-        while len(screen.rows) <= seen_epochs:  # then live
-            assert time.monotonic() < deadline
+        while len(screen.rows) <= seen_epochs or len(screen.data.train_x) <= seen_points:
+            assert time.monotonic() < deadline  # then live: new epochs and new loss points
             await pilot.pause(0.1)
-        assert len(screen.data.train_x) > seen_points
+        await pilot.press("p")  # the view, charts included, saved as SVG
+        await pilot.pause()
+        assert len(list(tmp_path.glob("train-killed-*.svg"))) == 1
         assert sorted(screen.rows) == list(range(1, len(screen.rows) + 1))  # none lost or twice
         await pilot.press("x")
         while screen.outcome is None:
@@ -112,6 +115,7 @@ async def test_sigkill_then_a_new_app_attaches_and_sees_history_and_live_progres
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_twenty_ui_kills_lose_nothing(data_dir: Path, tmp_path: Path) -> None:
     root = tmp_path / "m"
     rng = random.Random(11)
@@ -173,3 +177,30 @@ async def test_compare_eight_runs_at_80x24_across_archs_and_data_sets(
         await pilot.pause()
         assert list(tmp_path.glob("compare-*.svg"))
         assert screen.query_one("#compare-error", Static).render().plain == ""
+
+
+async def test_the_queue_is_visible_and_editable_on_the_models_screen(services) -> None:
+    runs = Runs(services.store().root)
+    for name in ("q1", "q2", "q3"):  # queued (no process: nothing is started)
+        runs.submit({"arch": "fast", "epochs": 3, "dataset": "mnist"}, name,
+                    checkpoint_exists=lambda _n: False, data_dir=None, spawn=False)  # fmt: skip
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "3 queued" in str(app.screen.query_one("#runs-line", Static).render())
+        await pilot.press("5")
+        await pilot.pause()
+        table = app.screen.query_one("#models-table", DataTable)
+        assert [str(table.get_row(n)[4]) for n in ("q1", "q2", "q3")] == [
+            "queued #1", "queued #2", "queued #3"]  # fmt: skip
+        table.move_cursor(row=table.get_row_index("q3"))
+        await pilot.press("plus", "plus")
+        assert [s.name for s in runs.list() if s.active] == ["q3", "q1", "q2"]
+        assert str(table.get_row("q3")[4]) == "queued #1"
+        table.move_cursor(row=table.get_row_index("q1"))
+        await pilot.press("x")
+        assert [s.name for s in runs.list() if s.active] == ["q3", "q2"]
+        assert "Cancelled the queued run q1." in str(
+            app.screen.query_one("#models-message", Static).render()
+        )
+        assert "q1" not in [str(k.value) for k in table.rows]

@@ -6,6 +6,8 @@ file is listed as unusable and never hides the others.
 
 from __future__ import annotations
 
+import contextlib
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -236,8 +238,9 @@ class ModelsScreen(AppScreen):
             )  # fmt: skip
         if not infos and not self.runs:
             self.say("The store is empty: train a model (menu key 1).")
-        if keep in self.infos:
-            table.move_cursor(row=table.get_row_index(keep))
+        if keep in self.infos or keep in self.runs:
+            with contextlib.suppress(Exception):  # a run with no row (crashed before epoch 1)
+                table.move_cursor(row=table.get_row_index(keep))
 
     def _refresh_runs(self) -> None:
         """Re-read the store when a run started, ended or moved (cheap: state files only)."""
