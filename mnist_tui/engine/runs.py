@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from mnist_tui.engine.config import TrainConfig
@@ -54,7 +54,8 @@ class RunOutcome:
 
     def to_event(self) -> RunFinished:
         """The run's final event, as the log and `train --events` carry it."""
-        return RunFinished(**self.to_dict())
+        known = {f.name for f in fields(RunFinished)}
+        return RunFinished(**{k: v for k, v in self.to_dict().items() if k in known})
 
 
 def _metadata(
