@@ -1,0 +1,60 @@
+"""The training form is derived from TrainConfig's fields: every setting round-trips form →
+config, an invalid one is one sentence, and batch-progress messages coalesce without losing
+chart points."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+from textual.widgets import Checkbox, Input, Select
+
+from mnist_tui.engine.config import TrainConfig, setting
+from mnist_tui.engine.events import BatchProgress
+from mnist_tui.tui.app import create_app
+from mnist_tui.tui.screens.train import TrainScreen
+from mnist_tui.tui.training import RunBatch
+from mnist_tui.tui.widgets.train_form import TrainForm, form_fields
+
+CHANGED = TrainConfig(
+    arch="classic", dataset="fashion", epochs=7, batch_size=33, optimizer="sgd", lr=0.0123,
+    scheduler="cosine", augment=True, elastic=2.5, label_smoothing=0.05, weight_decay=0.001,
+    ema=0.9, seed=42, device="cpu", threads=3, val_size=123,
+)  # fmt: skip
+
+
+async def test_every_form_field_round_trips_to_the_config(services) -> None:
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = TrainScreen(threads=3)
+        await app.push_screen(screen)
+        await pilot.pause()
+        form = screen.query_one(TrainForm)
+        offered = {f.name for f in form_fields()}
+        assert offered == {f.name for f in fields(TrainConfig) if setting(f).form}
+        assert {"elastic", "ema", "label_smoothing", "weight_decay", "val_size"} <= offered
+        for f in form_fields():  # as a user would: type, tick, pick
+            widget = form.query_one(f"#{f.name}")
+            value = getattr(CHANGED, f.name)
+            if isinstance(widget, Select):
+                widget.value = value
+            elif isinstance(widget, Checkbox):
+                widget.value = value
+            else:
+                assert isinstance(widget, Input)
+                widget.value = str(value)
+            await pilot.pause()
+        assert form.read(device="cpu", threads=3) == CHANGED
+        services.val_size = None
+        cfg, _ = screen.read_config()
+        assert cfg == replace(CHANGED, device=services.device)
+        form.query_one("#elastic", Input).value = "101"
+        assert form.read() == "Elastic must be between 0 and 100."
+
+
+def test_batch_messages_coalesce_keeping_every_chart_point() -> None:
+    older = RunBatch("r", BatchProgress(1, 2, 1, 10, 0.9, 1.0, 1.0, 0.1, 1.0))
+    newer = RunBatch("r", BatchProgress(1, 2, 5, 10, 0.5, 1.0, 1.0, 0.1, 1.0))
+    other = RunBatch("s", BatchProgress(1, 2, 6, 10, 0.4, 1.0, 1.0, 0.1, 1.0))
+    assert older.can_replace(newer)
+    assert newer.points == [(0.1, 0.9), (0.5, 0.5)]
+    assert not newer.can_replace(other)  # another run's progress never replaces this one's
