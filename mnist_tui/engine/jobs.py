@@ -253,6 +253,7 @@ class Runs:
             if resume:
                 if state is not None and state.active and state.pid != os.getpid():
                     raise StoreError(f"{name!r} is already being trained; stop it first.")
+                self._reopen_log(name)
             elif self._taken(name, checkpoint_exists) and not (
                 state is not None and state.status == "running" and state.pid == os.getpid()
             ):
@@ -276,6 +277,20 @@ class Runs:
                     download=state.download if state else True,
                 )  # fmt: skip
             )
+
+    def _reopen_log(self, name: str) -> None:
+        """A resumed run goes on in its log: drop the earlier ending, so followers keep going."""
+        path = self.log_path(name)
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        kept = [ln for ln in lines if not ln.startswith(('{"kind":"done"', '{"kind":"failed"'))]
+        if len(kept) == len(lines):
+            return
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text("".join(ln + "\n" for ln in kept), encoding="utf-8")
+        os.replace(tmp, path)
 
     def unique_name(self, base: str, checkpoint_exists: Callable[[str], bool]) -> str:
         """``base`` or ``base-2``... free of checkpoints and of queued or running runs."""
@@ -306,6 +321,7 @@ class Runs:
             if resume:
                 if self.is_active(name):
                     raise StoreError(f"{name!r} is already queued or training.")
+                self._reopen_log(name)
             elif self._taken(name, checkpoint_exists):
                 raise StoreError(
                     f"A model named {name!r} already exists or is queued;"

@@ -142,3 +142,32 @@ def test_detached_runs_queue_survive_sighup_and_stop_from_anywhere(
     rows = json.loads(_cli("compare", "long", "next", "--json", "--models-dir", str(root)).stdout)
     assert [r["status"] for r in rows["runs"]] == ["stopped", "finished"]
     assert "epochs" in rows["differing"]
+
+
+def test_a_resumed_run_goes_on_in_its_log_and_followers_see_its_new_end(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from mnist_tui.engine.config import TrainConfig
+    from mnist_tui.engine.events import RunFinished, RunStarted
+    from mnist_tui.engine.jobs import submit_run
+
+    root = tmp_path / "m"
+    store = ModelStore(root, shipped=NO_SHIPPED)
+    cfg = TrainConfig(arch="fast", epochs=8, batch_size=32, lr=3e-3, val_size=200, threads=1)
+    runs = Runs(root)
+    submit_run(store, cfg, name="again", data_dir=data_dir, download=False)
+    _until(lambda: any(isinstance(e, EpochEnd) for e in runs.read_log("again")[0]))
+    runs.stop("again")
+    _until(lambda: not runs.get("again").active)
+    kept = store.info("again").epochs_done
+    assert 1 <= kept < 8
+    state = submit_run(store, cfg.with_(threads=1), resume="again", data_dir=data_dir,
+                       download=False)  # fmt: skip
+    assert state.status == "running"
+    events = [e for e in runs.follow("again") if e is not None]  # from the first line
+    assert isinstance(events[-1], RunFinished) and not events[-1].cancelled
+    assert [e.epochs_done for e in events if isinstance(e, RunStarted)] == [0, kept]
+    epochs = sorted({e.epoch for e in events if isinstance(e, EpochEnd)})
+    assert epochs == list(range(1, 9))
+    info = store.info("again")
+    assert info.complete and len(info.history) == 8
