@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -381,6 +380,8 @@ class Runs:
 
     def _spawn(self, state: RunState) -> tuple[int, str | None]:
         """Start a run process in its own session, detached from any terminal."""
+        import subprocess
+
         cmd = [sys.executable, "-m", "mnist_tui", "train", "--run", state.name,
                "--models-dir", str(self.root)]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -542,7 +543,7 @@ class Runs:
             time.sleep(poll_s)
 
 
-def _reap_in_background(proc: subprocess.Popen[bytes]) -> None:
+def _reap_in_background(proc: Any) -> None:
     """Wait for a run process we started, so it never lingers as a zombie while we live."""
     import threading
 

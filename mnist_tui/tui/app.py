@@ -88,6 +88,7 @@ class MenuScreen(Screen[None]):
     DEFAULT_CSS = """
     MenuScreen #runs-line {
         dock: bottom; height: 1; margin-bottom: 2; background: $panel; color: $warning;
+        display: none;
     }
     """
     BINDINGS = [
@@ -112,7 +113,7 @@ class MenuScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()
         self.refresh_status()
-        self.set_interval(2.0, self.refresh_status)  # runs in other processes come and go
+        self.set_interval(2.0, self.refresh_runs_line)  # runs in other processes come and go
 
     def on_screen_resume(self) -> None:
         self.refresh_status()
@@ -128,6 +129,10 @@ class MenuScreen(Screen[None]):
         self.query_one("#status-line", Static).update(
             f" Model: {model}   │   {services.dataset.upper()} data: {data}"
         )
+        self.call_after_refresh(self.refresh_runs_line)  # after the menu has painted
+
+    def refresh_runs_line(self) -> None:
+        """Show running and queued runs of the store (any process's), hidden when none."""
         runs = self.app.runs_status()
         line = self.query_one("#runs-line", Static)
         line.update(f" {runs} · open Models (5) to watch or stop" if runs else "")
