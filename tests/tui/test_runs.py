@@ -204,3 +204,27 @@ async def test_the_queue_is_visible_and_editable_on_the_models_screen(services) 
             app.screen.query_one("#models-message", Static).render()
         )
         assert "q1" not in [str(k.value) for k in table.rows]
+
+
+async def test_marked_models_open_in_compare(services, store_dir: Path) -> None:
+    import shutil
+
+    for name in ("tiny-b", "tiny-c"):
+        shutil.copy(store_dir / "tiny.safetensors", store_dir / f"{name}.safetensors")
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        table = app.screen.query_one("#models-table", DataTable)
+        for name in ("tiny-c", "tiny"):
+            table.move_cursor(row=table.get_row_index(name))
+            await pilot.press("space")
+        await pilot.press("c")
+        await pilot.pause()
+        from mnist_tui.tui.screens.compare import CompareScreen
+
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert [r.name for r in screen.comparison.runs] == ["tiny-c", "tiny"]
+        assert screen.comparison.differing == set()  # copies: nothing differs
+        assert set(screen.query_one("#picker").selected) == {"tiny-c", "tiny"}

@@ -116,6 +116,7 @@ class TrainScreen(AppScreen):
         self.resume = resume
         self.threads = threads
         self.run_name: str | None = attach
+        self.attached = attach is not None  # opened on a run started elsewhere: no form
         self.phase = "form"
         self.data = Series("run")
         self.rows: dict[int, dict[str, Any]] = {}
@@ -310,7 +311,7 @@ class TrainScreen(AppScreen):
         """Validate the form and submit the run (started at once, or queued)."""
         from mnist_tui.engine.jobs import submit_run
 
-        if self.training or self.run_name and self.phase != "ended":
+        if self.attached or self.training or self.run_name and self.phase != "ended":
             self.notify("This screen already follows a run.", severity="warning")
             return
         if self.query_one("#start", Button).disabled:
@@ -528,7 +529,7 @@ class TrainScreen(AppScreen):
             if bar.total is None:  # never started: stop the indeterminate animation
                 bar.update(total=1, progress=0)
         cancelled = self.outcome is None or self.outcome.cancelled
-        if self.resume is None and cancelled and self.query("#form.hidden"):
+        if self.resume is None and cancelled and not self.attached and self.query("#form.hidden"):
             self.query_one("#form").remove_class("hidden")
             self.query_one("#buttons").remove_class("hidden")
         if self.resume is not None and self.outcome is not None:
@@ -605,7 +606,11 @@ class TrainScreen(AppScreen):
         if action == "stop":
             return self.training
         if action == "start":
-            return not self.training and not self.query_one("#start", Button).disabled
+            return (
+                not self.training
+                and not self.attached
+                and not self.query_one("#start", Button).disabled
+            )
         return True
 
     @on(Button.Pressed, "#start")
