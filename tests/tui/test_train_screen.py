@@ -216,3 +216,25 @@ async def test_the_form_follows_each_recipes_validation_split(services) -> None:
         services.val_size = 200
         cfg, _ = screen.read_config()
         assert cfg.val_size == 200
+
+
+async def test_quit_keep_running_leaves_the_run_training(services) -> None:
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        screen.query_one("#epochs", Input).value = "200"
+        screen.query_one("#name", Input).value = "keeper"
+        await pilot.press("s")
+        await _until(pilot, lambda: bool(screen.data.train_x))
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("k")
+        await pilot.pause()
+    runs = Runs(services.store().root)
+    state = runs.get("keeper")
+    assert state.status == "running" and not _gone(state.pid)  # the UI is gone, the run is not
+    runs.stop("keeper")
+    deadline = time.monotonic() + 15
+    while not _gone(state.pid):
+        assert time.monotonic() < deadline, "the run outlived its stop"
+        await asyncio.sleep(0.1)
