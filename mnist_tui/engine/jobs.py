@@ -98,18 +98,6 @@ class RunState:
         """Queued or running."""
         return self.status in ACTIVE
 
-    def summary(self) -> str:
-        """One line: 'fast-... running (pid 123)', 'b queued #2', 'x finished'."""
-        cfg = self.config
-        what = f"{cfg.get('arch', '?')} {cfg.get('epochs', '?')} ep"
-        if self.status == "queued":
-            return f"{self.name} queued #{self.position} · {what}"
-        if self.status == "running":
-            return f"{self.name} {'stopping' if self.stopping else 'running'} · {what}"
-        return f"{self.name} {self.status} · {what}" + (
-            f" · {self.message}" if self.message else ""
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-able, as `runs --json` prints it."""
         return asdict(self)

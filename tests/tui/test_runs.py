@@ -97,9 +97,13 @@ async def test_sigkill_then_a_new_app_attaches_and_sees_history_and_live_progres
             assert time.monotonic() < deadline
             await pilot.pause(0.1)
         seen_epochs, seen_points = len(screen.rows), len(screen.data.train_x)
+        watcher = _ui(data_dir, root, "attach", "killed")  # a second TUI watches the same run
         while len(screen.rows) <= seen_epochs or len(screen.data.train_x) <= seen_points:
             assert time.monotonic() < deadline  # then live: new epochs and new loss points
             await pilot.pause(0.1)
+        _read_until(watcher, "EPOCHS", min_epochs=seen_epochs)
+        watcher.kill()
+        watcher.wait(timeout=10)
         await pilot.press("p")  # the view, charts included, saved as SVG
         await pilot.pause()
         assert len(list(tmp_path.glob("train-killed-*.svg"))) == 1
