@@ -601,6 +601,9 @@ def _watch(runs: Any, name: str) -> int:
         raise MnistTuiError(f"No run named {name!r} in {runs.root}; see `mnist-tui runs`.")
     progress = _Progress(sys.stdout)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    state = runs.get(name)
+    if state is not None and state.status == "queued":
+        progress._line(f"{name} is queued (#{state.position}); waiting for it to start...")
     try:
         for event in runs.follow(name):
             if event is None:

@@ -54,7 +54,13 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry(
         "4", "evaluate", "Evaluate", "test accuracy, confusion, mistakes", "evaluate:EvaluateScreen"
     ),  # fmt: skip
-    MenuEntry("5", "models", "Models", "activate, rename, delete, resume", "models:ModelsScreen"),
+    MenuEntry(
+        "5",
+        "models",
+        "Models",
+        "activate, rename, delete; runs: watch, stop, queue",
+        "models:ModelsScreen",
+    ),  # fmt: skip
     MenuEntry(
         "6", "browse", "Browse the data set", "samples by digit and split", "browse:BrowseScreen"
     ),  # fmt: skip

@@ -123,6 +123,10 @@ def test_detached_runs_queue_survive_sighup_and_stop_from_anywhere(
     os.kill(pid, signal.SIGHUP)  # a closed terminal: the run is in its own session and goes on
     time.sleep(0.5)
     assert not _gone(pid) and runs.get("long").status == "running"
+    as_json = [json.loads(ln) for ln in _cli("runs", "--json", "--models-dir", str(root))
+               .stdout.splitlines()]  # fmt: skip
+    assert [(r["name"], r["status"], r["position"]) for r in as_json] == [
+        ("long", "running", None), ("next", "queued", 1)]  # fmt: skip
     listed = _cli("runs", "--models-dir", str(root))
     assert "long" in listed.stdout and "running" in listed.stdout and "queued #1" in listed.stdout
     stopped = _cli("runs", "stop", "long", "--models-dir", str(root))
