@@ -328,6 +328,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _train_detached(args: argparse.Namespace, cfg: Any) -> int:
     from mnist_tui.engine.jobs import submit_run
 
+    if args.activate:
+        raise MnistTuiError(
+            "--activate does not go with --detach; when the run has finished, use:"
+            " mnist-tui models activate NAME."
+        )
+
     state = submit_run(
         _store(args), cfg, name=args.name, resume=args.resume, data_dir=args.data_dir,
         download=not args.no_download,
