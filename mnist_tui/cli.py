@@ -594,6 +594,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if st.status == "queued":
             state = f"queued #{st.position}"
         note = st.message if not st.active else (f"pid {st.pid}" if st.pid else "")
+        if st.status == "running":
+            note = f"epoch {runs.epochs_done(st.name)} done · {note}"
         print(f"  {st.name:<28} {state:<10} {st.config.get('arch', '?'):<8}"
               f" {st.config.get('epochs', '?'):>6}  {note[:60]}")  # fmt: skip
     return 0

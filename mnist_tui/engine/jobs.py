@@ -29,7 +29,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mnist_tui.engine.events import ENDINGS, BatchProgress, Event, RunFailed, parse_lines, to_json
+from mnist_tui.engine.events import (
+    ENDINGS,
+    BatchProgress,
+    EpochEnd,
+    Event,
+    EventError,
+    RunFailed,
+    parse_event,
+    parse_lines,
+    to_json,
+)
 from mnist_tui.errors import StoreError
 
 LOG_SUFFIX = ".log.jsonl"
@@ -209,6 +219,25 @@ class Runs:
         """Whether a run of this name is queued or running."""
         state = self._read_state(name)
         return state is not None and state.active
+
+    def epochs_done(self, name: str) -> int:
+        """The last epoch the run's log reports as ended (read from its tail: cheap)."""
+        try:
+            with open(self.log_path(name), "rb") as fh:
+                fh.seek(0, 2)
+                fh.seek(max(0, fh.tell() - 8192))
+                tail = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return 0
+        for line in reversed(tail.splitlines()):
+            if line.startswith('{"kind":"epoch"'):
+                try:
+                    event = parse_event(line)
+                except EventError:
+                    continue
+                if isinstance(event, EpochEnd):
+                    return event.epoch
+        return 0
 
     def read_log(self, name: str) -> tuple[list[Event], list[str]]:
         """Every event in the run's log, and a note for each line skipped."""

@@ -19,12 +19,10 @@ from mnist_tui.engine.events import (
     DownloadProgress,
     EpochEnd,
     Event,
-    EventError,
     RunFailed,
     RunFinished,
     RunStarted,
     Status,
-    parse_event,
 )
 from mnist_tui.engine.jobs import Runs, RunState
 
@@ -147,17 +145,5 @@ def runs_status(runs: Runs) -> str:
 
 def _running_text(runs: Runs, state: RunState) -> str:
     epochs = state.config.get("epochs", "?")
-    done = 0
-    try:
-        with open(runs.log_path(state.name), "rb") as fh:
-            fh.seek(0, 2)
-            fh.seek(max(0, fh.tell() - 4096))
-            tail = fh.read().decode("utf-8", "replace")
-        for line in reversed(tail.splitlines()):
-            if line.startswith('{"kind":"epoch"'):
-                done = parse_event(line).epoch
-                break
-    except (OSError, EventError):
-        pass
     verb = "stopping" if state.stopping else "training"
-    return f"{state.name} {verb} (epoch {done}/{epochs} done)"
+    return f"{state.name} {verb} (epoch {runs.epochs_done(state.name)}/{epochs} done)"
