@@ -22,6 +22,7 @@ from mnist_tui.errors import MnistTuiError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+RECENT_RUNS = 10  # ended runs `mnist-tui runs` lists without --all
 
 
 # --------------------------------------------------------------------------- argument parsing
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "runs", parents=[common], help="runs: running, queued and recent (or watch/stop/reorder)"
     )
     rn.add_argument("--json", action="store_true", help="one JSON object per run")
+    rn.add_argument("--all", action="store_true", help="every ended run, not only the 10 newest")
     rsub = rn.add_subparsers(dest="action", metavar="ACTION")
     rsub.add_parser("list", parents=[inner], help="running, queued and recent runs (the default)")
     rw = rsub.add_parser("watch", parents=[inner], help="print a run's progress live until it ends")
@@ -581,6 +583,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return _watch(runs, args.name)
     runs.start_next()  # a queue left behind by a killed run starts again here
     states = runs.list()
+    ended = [st for st in states if not st.active]
+    if not args.all and len(ended) > RECENT_RUNS:
+        states = [st for st in states if st.active] + ended[:RECENT_RUNS]
     if args.json:
         for st in states:
             print(json.dumps(st.to_dict()))
