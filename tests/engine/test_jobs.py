@@ -120,6 +120,9 @@ def test_detached_runs_queue_survive_sighup_and_stop_from_anywhere(
     runs = Runs(root)
     pid = runs.get("long").pid
     _until(lambda: any(isinstance(e, EpochEnd) for e in runs.read_log("long")[0]))
+    for refused in (("rename", "long", "other"), ("delete", "long")):  # a run's model is its own
+        out = _cli("models", "--models-dir", str(root), *refused)
+        assert out.returncode == 2 and "'long' is queued or training; stop it first." in out.stderr
     os.kill(pid, signal.SIGHUP)  # a closed terminal: the run is in its own session and goes on
     time.sleep(0.5)
     assert not _gone(pid) and runs.get("long").status == "running"
