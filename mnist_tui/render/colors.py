@@ -278,9 +278,9 @@ def color_depth(environ: Mapping[str, str] | None = None) -> ColorDepth:
 
     ``NO_COLOR`` (non-empty) or ``TERM=dumb``: ``"none"``. ``TEXTUAL_COLOR_SYSTEM`` wins when set
     (``truecolor``, ``256``, ``standard``/``16``). ``COLORTERM=truecolor|24bit``: truecolor.
-    Otherwise the end of ``TERM``: ``-256color`` (or ``-kitty``) gives 256, anything else (``xterm``,
-    ``screen``, ``linux``) 16 (rich's ``_TERM_COLORS``). Over SSH, which does not forward ``COLORTERM``,
-    that is 256 for ``xterm-256color``.
+    Otherwise the end of ``TERM``: ``-256color`` (or ``-kitty``) gives 256, anything else
+    (``xterm``, ``screen``, ``linux``) 16, as rich's ``_TERM_COLORS``. Over SSH, which does not
+    forward ``COLORTERM``, that is 256 for ``xterm-256color``.
     """
     env = os.environ if environ is None else environ
     if no_color_requested(env):
