@@ -298,6 +298,22 @@ def color_depth(environ: Mapping[str, str] | None = None) -> ColorDepth:
     return "256" if colors in ("256color", "kitty") else "16"
 
 
+def resolve_depth(
+    choice: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    is_terminal: bool = True,
+) -> ColorDepth:
+    """The depth to draw for: ``--color`` when given, else ``none`` when output is not a
+    terminal, else what the terminal advertises (:func:`color_depth`)."""
+    if choice is not None:
+        if choice not in COLOR_DEPTHS:
+            raise ValueError(f"Unknown colour depth {choice!r}; use {', '.join(COLOR_DEPTHS)}.")
+        return choice  # type: ignore[return-value]
+    if not is_terminal:
+        return "none"
+    return color_depth(environ)
+
+
 def rich_color_system(depth: ColorDepth) -> str | None:
     """The ``color_system`` name rich and Textual use for a depth (None: no colour)."""
     return {"truecolor": "truecolor", "256": "256", "16": "standard", "none": None}[depth]
