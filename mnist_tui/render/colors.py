@@ -204,14 +204,19 @@ def _diverging_256() -> np.ndarray:
 @lru_cache(maxsize=4)
 def _sequential_256(cmap: str) -> np.ndarray:
     """A 256-colour sequential table: 16 exact xterm colours with strictly rising lightness."""
-    from mnist_tui.render.palette import chroma, srgb_to_lab, xterm_candidates
+    from mnist_tui.render.palette import chroma, hue_degrees, srgb_to_lab, xterm_candidates
 
     cand_rgb, cand_lab = xterm_candidates()
     positions, colors = _SEQUENTIAL[cmap]
     values = np.linspace(0.0, 1.0, _SEQUENTIAL_LEVELS_256)
     target_lab = srgb_to_lab(_ramp(values, positions, colors))
-    # A colourful target keeps a colourful pick (no grey steps in the middle of viridis).
+    # A colourful target keeps a colourful pick of a nearby hue (no grey or mauve steps in
+    # the middle of viridis); a grey target (the gray map) may take any colour.
     allowed = chroma(cand_lab)[None, :] >= 0.5 * chroma(target_lab)[:, None]
+    hue_off = np.abs(
+        (hue_degrees(cand_lab)[None, :] - hue_degrees(target_lab)[:, None] + 180.0) % 360.0 - 180.0
+    )
+    allowed &= (hue_off <= 40.0) | (chroma(target_lab)[:, None] < 10.0)
     return cand_rgb[_pick(target_lab, cand_lab, allowed, -1e9)].astype(np.uint8)
 
 

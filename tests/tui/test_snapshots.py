@@ -1,6 +1,7 @@
 """What a user sees: an SVG snapshot of every screen at 80x24 and 120x40, in truecolor and in 256
 colours (what an SSH session gets), on frozen data: the synthetic data set, a fixed model (the
-tiny trained one, re-saved with a fixed creation time), a fixed image file, no clock.
+tiny trained one, re-saved with a fixed creation time and a run's long name), a fixed image file,
+no clock.
 
 After a deliberate change to a screen, look at the new pictures and accept them with:
     pytest tests/tui/test_snapshots.py --snapshot-update
@@ -38,6 +39,7 @@ def frozen(services, tmp_path: Path, monkeypatch):  # noqa: ANN001, ANN201
     meta["created"] = FROZEN_TIME
     store.save("tiny", loaded.model, meta)
     services.forget_model("tiny")
+    store.rename("tiny", "fast-20260102-030405")  # a name as long as the Train screen makes
     image = np.zeros((28, 28), dtype=np.uint8)
     image[5:7, 6:22] = 255  # a bar like the synthetic data's, and a stem
     image[6:24, 17:19] = 255

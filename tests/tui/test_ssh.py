@@ -129,3 +129,68 @@ async def test_a_mouse_drag_draws_and_selects_nothing(services) -> None:
 
         assert looks(after) <= looks(blank), "no tint is left after Clear, only the blank canvas"
         assert np.all(canvas.pixels == 0)
+
+
+async def test_at_80x24_predict_shows_the_whole_verdict_and_all_ten_bars(
+    services, tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    from mnist_tui.tui.screens.predict import confidence_words
+
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[5:7, 6:22] = 255
+    image[6:24, 17:19] = 255
+    Image.fromarray(image).save(tmp_path / "seven.png")
+    for i in range(20):
+        (tmp_path / f"sample-{i:02d}.png").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "s", "tab")
+        await pilot.pause()
+        hint = app.screen.query_one("#predict-hint", Static)
+        text = str(hint.render())
+        assert text.startswith("21 matches, first 12: ") and text.endswith("… 9 more")
+        assert hint.virtual_size.height <= hint.size.height, "the list is not cut"
+        path = app.screen.query_one("#predict-path")
+        path.value = "seven.png"
+        await pilot.press("enter")
+        for _ in range(3):
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.1)
+        p = app.screen.shown
+        view = app.screen.query_one("#predict-result", ArtView)
+        scroll = app.screen.query_one("#predict-scroll")
+        lines = view.plain.splitlines()
+        verdict = f"{p.label}  {p.confidence:.1%}, {confidence_words(p.confidence)}"
+        assert verdict in lines[0]
+        assert max(len(line) for line in lines) <= scroll.size.width, "no line is cut"
+        bars = [i for i, line in enumerate(lines) if line.rstrip().endswith(("%", "◀"))]
+        assert len(bars) == 10 and bars[-1] < scroll.size.height, "all ten bars on screen"
+
+
+async def test_at_80x24_models_shows_its_important_columns_without_scrolling(services) -> None:
+    services.store().rename("tiny", "fast-20261122-031400")
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        table = app.screen.query_one("#models-table")
+        labels = [str(c.label) for c in table.columns.values()]
+        assert {"name", "test", "state", "created"} <= set(labels)
+        assert table.virtual_size.width <= table.size.width, "no horizontal scrolling"
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert len(table.columns) == 8, "a wide window shows every column"
+
+
+def test_fit_columns_drops_whole_columns_least_important_first() -> None:
+    from mnist_tui.tui.widgets.fit import fit_columns
+
+    headers = ("name", "a", "b", "c")
+    rows = [("xxxx", "yy", "zzzzzz", "w")]
+    assert fit_columns(headers, rows, ("name", "c", "a", "b"), 100) == [0, 1, 2, 3]
+    assert fit_columns(headers, rows, ("name", "c", "a", "b"), 13) == [0, 1, 3]
+    assert fit_columns(headers, rows, ("name", "c", "a", "b"), 3) == [0]
+    assert fit_columns(headers, rows, ("name", "b", "c"), 3, always=2) == [0, 2]
