@@ -174,6 +174,9 @@ async def test_at_80x24_models_shows_its_important_columns_without_scrolling(ser
     services.store().rename("tiny", "fast-20261122-031400")
     app = create_app(services, warm_up=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        status = app.screen.query_one("#status-line", Static)
+        assert "fast-20261122-031400" in _status(app) and "truecolor" in _status(app)
+        assert status.virtual_size.height <= status.size.height, "the depth is not cut off"
         await pilot.press("5")
         await pilot.pause()
         table = app.screen.query_one("#models-table")
