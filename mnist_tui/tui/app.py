@@ -252,7 +252,15 @@ class MnistTuiApp(App[int]):
         result = super().push_screen(*args, **kwargs)
         if self.has_class("-tiny"):
             self.call_after_refresh(self.fit_floor, self.size.width, self.size.height)
+        screen = args[0] if args else kwargs.get("screen")
+        if not self.utf8 and isinstance(screen, Screen):
+            self.call_after_refresh(self._ascii_headers, screen)
         return result
+
+    def _ascii_headers(self, screen: Screen[Any]) -> None:
+        """Under LANG=C the header's icon is a plain character too."""
+        for header in screen.query(Header):
+            header.icon = "*"
 
     def _handle_exception(self, error: Exception) -> None:
         if not self.log_crashes:

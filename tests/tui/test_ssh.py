@@ -99,6 +99,8 @@ async def test_no_colour_and_non_utf8_locales_get_ascii(services, monkeypatch) -
         assert app.ascii_art and "ASCII (locale is not UTF-8)" in _status(app)
         assert "│" not in _status(app)
         assert app.screen.query_one("#menu").styles.border.top[0] == "ascii"
+        await pilot.pause()
+        assert app.screen.query_one("Header").icon == "*"
         grid = await _weights(app, pilot)
         assert grid.plain.strip() and not set(grid.plain) & set("▀░▒▓█")
 
