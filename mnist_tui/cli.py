@@ -349,7 +349,7 @@ def _show_prediction(pred: Any) -> None:
 
     depth = render.current_depth()
     console = Console(highlight=False, color_system=render.rich_color_system(depth))  # type: ignore[arg-type]
-    ascii_mode = depth == "none"
+    ascii_mode = _no_color()
     art = _join(render.ascii_image(pred.pixels) if ascii_mode else render.gray_image(pred.pixels))
     bars = _join(
         render.probability_bars(pred.probabilities, labels=list(pred.labels), ascii=ascii_mode)
@@ -370,6 +370,13 @@ def _join(lines: Any) -> Any:
     if isinstance(lines, Text):
         return lines
     return Text("\n").join(Text(line) if isinstance(line, str) else line for line in lines)
+
+
+def _no_color() -> bool:
+    """Whether art on stdout is plain ASCII (the depth chosen by ``_use_art_depth``)."""
+    from mnist_tui import render
+
+    return render.current_depth() == "none"
 
 
 def _use_art_depth(args: argparse.Namespace) -> Any:

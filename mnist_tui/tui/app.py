@@ -34,6 +34,7 @@ from mnist_tui.tui.services import Services
 # Below this size widgets cannot lay out (Textual's OptionList divides by a zero width at 5x4):
 # every screen hides its widgets and asks for a larger window instead.
 MIN_WIDTH, MIN_HEIGHT = 40, 10
+MENU_WIDE = 72  # the menu shows its help column from this width up
 
 _DEPTH_LABELS: dict[str, str] = {
     "truecolor": "truecolor",
@@ -117,14 +118,33 @@ class MenuScreen(Screen[None]):
         yield Header()
         with Vertical(id="menu-box"):
             yield Static("mnist-tui", id="menu-title")
-            yield OptionList(
-                *(Option(f"[b]{e.key}[/b]  {e.title:<22} [dim]{e.help}[/dim]", id=e.id)
-                  for e in MENU),
-                Option("[b]q[/b]  Quit", id="quit"),
-                id="menu",
-            )  # fmt: skip
+            yield OptionList(*self.options(wide=True), id="menu")
         yield Static("", id="status-line")
         yield Footer()
+
+    @staticmethod
+    def options(wide: bool) -> list[Option]:
+        """The menu's lines; a narrow window gets them without the help column, one line each."""
+
+        def line(key: str, title: str, help: str) -> str:
+            return (
+                f"[b]{key}[/b]  {title:<22} [dim]{help}[/dim]" if wide else f"[b]{key}[/b]  {title}"
+            )
+
+        return [Option(line(e.key, e.title, e.help), id=e.id) for e in MENU] + [
+            Option("[b]q[/b]  Quit", id="quit")
+        ]
+
+    def on_resize(self, event: events.Resize) -> None:
+        menu = self.query_one("#menu", OptionList)
+        # The menu box is 72 wide: key, title and help fit one line; narrower, the help goes.
+        wide = event.size.width >= MENU_WIDE
+        if wide != getattr(self, "_wide", True):
+            self._wide = wide
+            highlighted = menu.highlighted
+            menu.clear_options()
+            menu.add_options(self.options(wide))
+            menu.highlighted = highlighted
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()

@@ -199,3 +199,21 @@ def test_fit_columns_drops_whole_columns_least_important_first() -> None:
     assert fit_columns(headers, rows, ("name", "c", "a", "b"), 13) == [0, 1, 3]
     assert fit_columns(headers, rows, ("name", "c", "a", "b"), 3) == [0]
     assert fit_columns(headers, rows, ("name", "b", "c"), 3, always=2) == [0, 2]
+
+
+async def test_at_60x20_the_menu_keeps_one_line_per_entry(services) -> None:
+    from textual.widgets import OptionList
+
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        menu = app.screen.query_one("#menu", OptionList)
+        assert menu.virtual_size.height == menu.option_count, "no entry wraps"
+        assert menu.size.height >= menu.option_count, "the menu does not scroll"
+        assert "Train" in str(menu.get_option_at_index(0).prompt)
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert "live loss charts" in str(menu.get_option_at_index(0).prompt)
+        await pilot.press("3")  # the keys still open the screens
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "PredictScreen"
