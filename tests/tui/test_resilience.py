@@ -44,10 +44,7 @@ async def test_resize_storm_during_a_run_keeps_the_app_and_the_run(services) -> 
         await pilot.press("s")
         await _until(pilot, lambda: bool(screen.data.train_x))
         pid = screen.process.pid
-        rng = random.Random(12)
-        sizes = [(1, 1), (5, 4), (6, 12), (7, 4), (300, 100), (40, 10), (39, 9)]
-        sizes += [(rng.randint(1, 300), rng.randint(1, 100)) for _ in range(200 - len(sizes))]
-        for i, (width, height) in enumerate(sizes):
+        for i, (width, height) in enumerate(_storm(200, 12)):
             # A dragged split sends resizes faster than a frame; every 4th one is laid out fully.
             size = Size(width, height)
             app.post_message(events.Resize(size, size))
@@ -62,6 +59,35 @@ async def test_resize_storm_during_a_run_keeps_the_app_and_the_run(services) -> 
         await pilot.press("escape")  # stop: keep the last completed epoch
         await _until(pilot, lambda: not screen.training, timeout=30)
         assert services.store().info("stormy").resumable, "the run is intact in the store"
+
+
+def _storm(n: int, seed: int) -> list[tuple[int, int]]:
+    """Random sizes from 1x1 to 300x100, the known killers first."""
+    rng = random.Random(seed)
+    sizes = [(1, 1), (5, 4), (6, 12), (7, 4), (300, 100), (40, 10), (39, 9)]
+    return sizes + [(rng.randint(1, 300), rng.randint(1, 100)) for _ in range(n - len(sizes))]
+
+
+@pytest.mark.parametrize("n", [30, pytest.param(200, marks=pytest.mark.slow)])
+async def test_resize_storm_on_every_screen_never_ends_the_app(services, n: int) -> None:
+    """Without a run: sizes spread over the screens (200 take about 40 s: slow)."""
+    app = create_app(services, warm_up=False)
+    per_screen = n // 5
+    async with app.run_test(size=(80, 24)) as pilot:
+        for i, (width, height) in enumerate(_storm(n, 7)):
+            if i % per_screen == 0:
+                await pilot.resize_terminal(80, 24)
+                await pilot.pause()
+                while len(app.screen_stack) > 2:
+                    app.pop_screen()
+                await pilot.press(["2", "4", "6", "7", "3"][i // per_screen])
+            size = Size(width, height)
+            app.post_message(events.Resize(size, size))
+            await (pilot.pause() if i % 8 == 0 else asyncio.sleep(0))
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert app.is_running and len(app.screen_stack) == 3
 
 
 async def test_below_the_floor_the_screen_asks_for_room(services) -> None:
