@@ -52,7 +52,7 @@ class TooSmall(Static):
     """
 
     def __init__(self) -> None:
-        super().__init__(f"Make the window larger (at least {MIN_WIDTH}×{MIN_HEIGHT}).")
+        super().__init__(f"Make the window larger (at least {MIN_WIDTH}x{MIN_HEIGHT}).")
 
 
 @dataclass(frozen=True)
