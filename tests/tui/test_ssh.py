@@ -170,6 +170,14 @@ async def test_at_80x24_predict_shows_the_whole_verdict_and_all_ten_bars(
         assert max(len(line) for line in lines) <= scroll.size.width, "no line is cut"
         bars = [i for i, line in enumerate(lines) if line.rstrip().endswith(("%", "◀"))]
         assert len(bars) == 10 and bars[-1] < scroll.size.height, "all ten bars on screen"
+        await pilot.resize_terminal(60, 20)  # narrower: panels go, figures stay whole
+        await pilot.pause()
+        await pilot.pause()
+        lines = view.plain.splitlines()
+        assert verdict in lines[0]
+        assert max(len(line) for line in lines) <= scroll.size.width, "no line is cut"
+        assert sum("%" in line for line in lines[1:]) == 10
+        assert "your image" not in view.plain and "what the model saw" in view.plain
 
 
 async def test_at_80x24_models_shows_its_important_columns_without_scrolling(services) -> None:
