@@ -82,7 +82,7 @@ async def test_sigkill_then_a_new_app_attaches_and_sees_history_and_live_progres
     app = create_app(services, warm_up=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert "killed training" in str(app.screen.query_one("#runs-line", Static).render())
+        assert "killed training" in str(app.screen.query_one("#status-line", Static).render())
         await pilot.press("5")
         await pilot.pause()
         table = app.screen.query_one("#models-table", DataTable)
@@ -191,7 +191,7 @@ async def test_the_queue_is_visible_and_editable_on_the_models_screen(services) 
     app = create_app(services, warm_up=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert "3 queued" in str(app.screen.query_one("#runs-line", Static).render())
+        assert "3 queued" in str(app.screen.query_one("#status-line", Static).render())
         await pilot.press("5")
         await pilot.pause()
         table = app.screen.query_one("#models-table", DataTable)

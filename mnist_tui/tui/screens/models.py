@@ -184,12 +184,19 @@ class ModelsScreen(AppScreen):
             )
         yield Footer()
 
+    COLUMNS = ("name", "arch", "val", "test", "state", "params", "data", "created")
+    # What a narrow window keeps: whole columns in this order, never a cut one.
+    PRIORITY = ("name", "state", "test", "created", "arch", "val", "data", "params")
+
     def on_mount(self) -> None:
         table = self.query_one("#models-table", DataTable)
-        table.add_columns("name", "arch", "val", "test", "state", "params", "data", "created")
+        self._shown_columns: list[int] = []
         self.refresh_table()
         table.focus()
         self.set_interval(2.0, self._refresh_runs)  # runs progress and end in other processes
+
+    def on_resize(self) -> None:
+        self.refresh_table()
 
     def on_screen_resume(self) -> None:
         self.refresh_table()
@@ -216,26 +223,39 @@ class ModelsScreen(AppScreen):
         self.infos = {i.name: i for i in infos}
         self.runs = {r.name: r for r in Runs(store.root).list()}
         ascii_art = bool(getattr(self.app, "ascii_art", False))
-        table.clear()
+        rows: list[tuple[str, list[str]]] = []
         for r in self.runs.values():  # runs with no checkpoint yet: queued, or in epoch 1
             if r.active and r.name not in self.infos:
                 cfg = r.config
-                table.add_row("  " + r.name, str(cfg.get("arch", "?")), "-", "-", run_state(r),
-                              "", str(cfg.get("dataset", "")), "", key=r.name)  # fmt: skip
+                cells = ["  " + r.name, str(cfg.get("arch", "?")), "-", "-", run_state(r), "",
+                         str(cfg.get("dataset", "")), ""]  # fmt: skip
+                rows.append((r.name, cells))
         for i in infos:
             marker = ("* " if ascii_art else "● ") if i.name == active else "  "
             if i.name in self.marked:
                 marker = "+ "
             if i.error:
-                table.add_row(marker + i.name, "?", "", "", model_state(i, active), "", "", "",
-                              key=i.name)  # fmt: skip
+                rows.append((i.name, [marker + i.name, "?", "", "", model_state(i, active),
+                                      "", "", ""]))  # fmt: skip
                 continue
-            table.add_row(
+            rows.append((i.name, [
                 marker + i.name, i.arch, _pct(i.val_acc), _pct(i.test_acc),
                 run_state(self.runs[i.name]) if i.name in self.runs and self.runs[i.name].active
                 else model_state(i, active), f"{i.params:,}", i.dataset,
-                i.created[:16].replace("T", " "), key=i.name,
-            )  # fmt: skip
+                i.created[:16].replace("T", " "),
+            ]))  # fmt: skip
+        from mnist_tui.tui.widgets.fit import fit_columns
+
+        # The table's width less its scrollbar; at 80 columns val, params and data make way.
+        shown = fit_columns(self.COLUMNS, [r for _, r in rows], self.PRIORITY,
+                            max(1, table.size.width - 2), always=2)  # fmt: skip
+        if shown != self._shown_columns:
+            table.clear(columns=True)
+            table.add_columns(*(self.COLUMNS[c] for c in shown))
+            self._shown_columns = shown
+        table.clear()
+        for key, row in rows:
+            table.add_row(*(row[c] for c in shown), key=key)
         if not infos and not self.runs:
             self.say("The store is empty: train a model (menu key 1).")
         if keep in self.infos or keep in self.runs:
