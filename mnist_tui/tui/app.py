@@ -89,7 +89,7 @@ MENU: tuple[MenuEntry, ...] = (
         "5",
         "models",
         "Models",
-        "activate, rename, delete; runs: watch, stop, queue",
+        "models and runs: activate, watch, stop",
         "models:ModelsScreen",
     ),  # fmt: skip
     MenuEntry(

@@ -90,6 +90,7 @@ SCREENS = {
     "browse": _steps("6"),
     "draw": _steps("7", *["space", "down"] * 6, "space", "_settle"),
     "activations": _steps("7", *["space", "right"] * 6, "space", "_settle", "a"),
+    "compare": _steps("8"),
 }
 
 
