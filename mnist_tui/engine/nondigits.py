@@ -242,6 +242,59 @@ def generate(family: str, seed: int) -> Image.Image:
     return FAMILIES[family](np.random.default_rng(seed))
 
 
+def quick_mnist(image: Image.Image) -> np.ndarray | None:
+    """A cheap stand-in for the app's preprocessing of a clean generated picture (dark ink on
+    white): crop to the ink, fit into 20×20 keeping the aspect ratio, centre the mass in 28×28.
+    About 1 ms against ~20 ms, for making tens of thousands of training pictures; the benchmark
+    measures through the real preprocessing. None when there is no ink."""
+    ink = 1.0 - np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    ink = np.clip((ink - 0.1) / 0.9, 0.0, 1.0)
+    rows = np.nonzero((ink > 0.2).any(axis=1))[0]
+    cols = np.nonzero((ink > 0.2).any(axis=0))[0]
+    if rows.size == 0:
+        return None
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    scale = 20.0 / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(
+        Image.fromarray(np.round(crop * 255).astype(np.uint8)).resize(size, Image.BOX),
+        dtype=np.float32,
+    ) / 255.0
+    total = float(small.sum())
+    if total <= 0:
+        return None
+    yy, xx = np.indices(small.shape)
+    cy, cx = float((yy * small).sum()) / total, float((xx * small).sum()) / total
+    sh, sw = small.shape
+    top = int(np.clip(round(14 - cy), 0, 28 - sh))
+    left = int(np.clip(round(14 - cx), 0, 28 - sw))
+    out = np.zeros((28, 28), dtype=np.float32)
+    out[top : top + sh, left : left + sw] = small
+    return out / max(float(out.max()), 1e-6)
+
+
+def quick_set(families: list[str], per_family: int, first_seed: int) -> np.ndarray:
+    """Training pictures of ``families`` through :func:`quick_mnist`, as (N, 28, 28) float32."""
+    out = []
+    for f_index, family in enumerate(families):
+        for i in range(per_family):
+            pixels = quick_mnist(generate(family, first_seed + f_index * per_family + i))
+            if pixels is not None:
+                out.append(pixels)
+    return np.asarray(out, dtype=np.float32).reshape(-1, 28, 28)
+
+
+def quick_printed_digits(count: int, first_seed: int) -> np.ndarray:
+    """Printed digits in the letters' font and sizes, through :func:`quick_mnist`."""
+    out = []
+    for i in range(count):
+        pixels = quick_mnist(_text(np.random.default_rng(first_seed + i), str(i % 10)))
+        if pixels is not None:
+            out.append(pixels)
+    return np.asarray(out, dtype=np.float32).reshape(-1, 28, 28)
+
+
 def preprocessed_set(
     families: list[str], per_family: int, first_seed: int
 ) -> dict[str, tuple[np.ndarray, int]]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from mnist_tui.engine.store import LoadedModel
 
 DETECTOR_FILE = "not-a-digit.detector"
+DETECTOR_ENV = "MNIST_TUI_DETECTOR"
 MESSAGE = "This doesn't look like a digit"
 MEAN, STD = 0.1307, 0.3081
 
@@ -59,8 +60,17 @@ def build_detector() -> nn.Module:
 
 
 def detector_path() -> Path | None:
-    """Where the shipped detector is (beside the shipped default model), if installed."""
+    """Where the detector is: ``$MNIST_TUI_DETECTOR`` (a file, or "off" to refuse nothing),
+    else the one shipped beside the default model."""
+    import os
+
     from mnist_tui.paths import shipped_models_dir
+
+    chosen = os.environ.get(DETECTOR_ENV)
+    if chosen is not None:
+        if chosen.strip().lower() in ("", "0", "off", "none"):
+            return None
+        return Path(chosen).expanduser()
 
     folder = shipped_models_dir()
     if folder is None:
@@ -106,11 +116,14 @@ def load_detector(path: str | Path) -> Detector:
     return Detector(model, float(meta.get("threshold", 0.5)))
 
 
-@lru_cache(maxsize=1)
 def shipped_detector() -> Detector | None:
-    """The detector that ships with mnist-tui (None when it is missing: nothing is refused)."""
-    path = detector_path()
-    if path is None:
+    """The detector in use (None when it is off or missing: nothing is refused)."""
+    return _detector_at(detector_path())
+
+
+@lru_cache(maxsize=4)
+def _detector_at(path: Path | None) -> Detector | None:
+    if path is None or not path.is_file():
         return None
     try:
         return load_detector(path)
