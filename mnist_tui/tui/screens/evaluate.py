@@ -86,6 +86,7 @@ class EvaluateScreen(EngineScreen):
         with VerticalScroll(id="eval-scroll"):
             yield Static("", id="eval-summary")
             yield ArtView(id="eval-tables")
+            yield ArtView(id="eval-calibration")
             yield ArtView(id="eval-gallery")
         yield Footer()
 
@@ -191,6 +192,7 @@ class EvaluateScreen(EngineScreen):
         if r is None:
             summary.update("")
             tables.set_lines([])
+            self.query_one("#eval-calibration", ArtView).set_lines([])
             gallery.set_lines([])
             return
         width = max(30, self.query_one("#eval-scroll").size.width - 4)
@@ -206,14 +208,18 @@ class EvaluateScreen(EngineScreen):
         per_class = self.per_class_lines(r.per_class)
         blocks = [("confusion: rows true, columns predicted", matrix)]
         blocks.append(("per-class accuracy", per_class))
-        if r.reliability is not None:
-            blocks.append(("calibration: " + self.calibration_words(r), self.reliability_lines(r)))
         style = "" if self.ascii else "bold"
         lines = tile_grid(blocks, max_width=width, gap=3, row_gap=1, label_style=style)
         if not digits:
             key = "  ".join(f"{i}={c}" for i, c in enumerate(self.class_names))
             lines += [Text(""), Text(key, style="dim")]
         tables.set_lines(lines)
+        calibration = self.query_one("#eval-calibration", ArtView)
+        if r.reliability is not None:
+            head = Text(f"Calibration: {self.calibration_words(r)}", style=style)
+            calibration.set_lines([Text(""), head, *self.reliability_lines(r)])
+        else:
+            calibration.set_lines([])
 
         if r.worst:
             # Full-size tiles when at least four fit a row, else half-size ones (14x7 cells).
