@@ -8,7 +8,7 @@ on other seeds). The threshold on P(not a digit) is the one that refuses 0.5% of
 digits (the MNIST validation split plus held-out printed digits). The MNIST test set is not
 read.
 
-    python benchmarks/train_detector.py --data-dir ../shared/data [--out models/not-a-digit.detector]
+    python benchmarks/train_detector.py --data-dir ../shared/data [--out FILE]
 """
 
 from __future__ import annotations

@@ -257,10 +257,13 @@ def quick_mnist(image: Image.Image) -> np.ndarray | None:
     h, w = crop.shape
     scale = 20.0 / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = np.asarray(
-        Image.fromarray(np.round(crop * 255).astype(np.uint8)).resize(size, Image.BOX),
-        dtype=np.float32,
-    ) / 255.0
+    small = (
+        np.asarray(
+            Image.fromarray(np.round(crop * 255).astype(np.uint8)).resize(size, Image.BOX),
+            dtype=np.float32,
+        )
+        / 255.0
+    )
     total = float(small.sum())
     if total <= 0:
         return None

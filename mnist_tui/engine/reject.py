@@ -191,7 +191,7 @@ def train_detector(
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         if log:
             log(f"detector epoch {epoch + 1}/{epochs}: loss {total / len(y):.4f}")
     model.eval()
