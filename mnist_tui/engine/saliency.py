@@ -78,7 +78,14 @@ def input_gradient(loaded: LoadedModel, pixels: np.ndarray, target: int) -> np.n
 
 
 def saliency(loaded: LoadedModel, pixels: np.ndarray, target: int) -> np.ndarray:
-    """The map every face draws for "why": occlusion, scaled to [-1, 1] (0 = no effect)."""
+    """The map every face draws for "why": occlusion in [-1, 1] (0 = no effect), scaled so the
+    strongest tenth of the ink reads fully — scaled by the maximum alone, a confident model's
+    map is one bright patch with the rest of the evidence too faint to see."""
     sal = occlusion(loaded, pixels, target)
-    peak = float(np.abs(sal).max())
-    return sal / peak if peak > 1e-6 else np.zeros_like(sal)
+    ink = np.asarray(pixels).reshape(28, 28) > 0.3
+    values = np.abs(sal[ink]) if ink.any() else np.abs(sal).ravel()
+    scale = float(np.quantile(values, 0.9)) if values.size else 0.0
+    scale = max(scale, 1e-3 * float(np.abs(sal).max()))
+    if scale <= 1e-9:
+        return np.zeros_like(sal)
+    return np.clip(sal / scale, -1.0, 1.0).astype(np.float32)
