@@ -354,7 +354,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
             line = f"{path}: {pred.label} ({pred.confidence:.1%})"
         else:
             line = f"{path}: no digit found"
-        print(line + (f" - {pred.message}" if pred.message and pred.found else ""))
+        note = pred.message and pred.found and not pred.rejected
+        print(line + (f" - {pred.message}" if note else ""))
         if args.show or args.why:
             _show_prediction(pred, loaded if args.why else None)
     return 1 if failed else 0
