@@ -7,8 +7,9 @@ preprocessing as a user's image.
 
 Families: printed letters (Pillow's scalable default font), hand-drawn letters (straight
 strokes, jittered), words, symbols, scribbles, noise, shapes, drawings (faces, houses, stick
-figures) and, never used in training, suns and trees. Characters that *are* digit shapes (O, o, I, l, i, S, s, Z, z, B, b,
-g, q, G, D, |, /, ( and )) are never generated: a model cannot and should not refuse them.
+figures) and, never used in training, suns and trees. Characters that *are* digit shapes
+(O, o, I, l, i, S, s, Z, z, B, b, g, q, G, D, |, /, ( and )) are never generated: a model
+cannot and should not refuse them.
 """
 
 from __future__ import annotations

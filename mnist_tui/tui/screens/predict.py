@@ -117,9 +117,8 @@ def verdict_lines(p: Any, width: int, console: Any) -> list[Text]:
     lines: list[Text] = []
     if p.rejected:
         lines.append(Text("Not a digit", style="bold yellow"))
-        lines.append(
-            Text(f"looks most like {p.guess_label} (guess), {p.confidence:.0%}", style="yellow")
-        )
+        # No percentage: the classifier's confidence means nothing for what is not a digit.
+        lines.append(Text(f"looks most like {p.guess_label} (guess)", style="yellow"))
     elif p.digit is None:
         lines.append(Text("No digit found", style="bold yellow"))
     else:
