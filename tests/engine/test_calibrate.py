@@ -99,3 +99,13 @@ def test_old_checkpoint_without_calibration_loads_at_temperature_one(store) -> N
     assert loaded.info.calibration.describe() == "uncalibrated (T=1)"
     pred = predict_image(loaded, synthetic_digits(1, seed=3)[0][0])
     assert pred.found and not pred.calibrated and pred.to_dict()["temperature"] == 1.0
+
+
+def test_a_validation_split_without_mistakes_does_not_push_every_answer_to_100_percent() -> None:
+    from mnist_tui.engine.calibrate import FIT_T_MIN
+
+    logits = np.eye(10)[np.arange(200) % 10] * 5.0  # every answer right, by a margin
+    labels = np.arange(200) % 10
+    t = fit_temperature(logits, labels)
+    assert t == pytest.approx(FIT_T_MIN, rel=0.01)
+    assert softmax(logits, t).max() < 1.0
