@@ -3,11 +3,11 @@
 The classifier alone cannot say it: a letter "A" gets a digit with a confidence as high as a
 real digit's (it was only ever shown digits). What decides is a small separate network, the
 *detector*, trained to tell MNIST training digits and printed digits from generated non-digits
-(letters, words, symbols, scribbles, noise, shapes; engine/nondigits.py). It ships beside the
-default model (``models/not-a-digit.detector``, safetensors) and works with every classifier,
-old checkpoints included. benchmarks/not_a_digit.py compares it with the classifier's own
-scores (calibrated maximum probability, energy) on held-out generated sets and real digits,
-and with both combined; the detector alone was chosen there.
+(letters, words, symbols, scribbles, noise, shapes, drawings; engine/nondigits.py). It ships
+beside the default model (``models/not-a-digit.detector``, safetensors) and works with every
+classifier, old checkpoints included. benchmarks/not_a_digit.py compares it with the
+classifier's own scores (calibrated maximum probability, energy) on held-out generated sets
+and real digits, and with both combined; the detector alone was chosen there.
 
 The decision is a function of one preprocessed 28×28 only, so a reader of several digits can
 ask it for each digit it segments. Fashion-MNIST models are never judged (the detector knows

@@ -2,8 +2,8 @@
 
 Occlusion (Zeiler & Fergus 2014): blank a small patch of ink, see how far the answer's
 log-probability falls, and credit every pixel of the patch with the fall. Chosen over input
-gradients by drawing both at 28×28 for MNIST test digits (`/tmp`-free: see
-tests/engine/test_saliency.py for what is asserted): gradient × input speckles single pixels
+gradients by drawing both at 28×28 for MNIST test digits and stroke-font digits (what is
+asserted: tests/engine/test_honest.py): gradient × input speckles single pixels
 of both signs along every stroke, while occlusion marks whole stroke segments — the diagonal
 of a 7, the right-hand bar of a 4 — which is what a person can read in half-blocks. Grad-CAM
 was not tried: `best`'s last convolution is 7×7, four pixels a cell. All 169 patches (4×4,
