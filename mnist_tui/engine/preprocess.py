@@ -1,0 +1,305 @@
+"""MNIST-style preprocessing of a user's picture (numpy, scipy and Pillow; no torch).
+
+A user's picture (a phone photo of a notebook, a scan, a transparent drawing, a printed digit or
+an MNIST-style 28x28) becomes what the network was trained on: a (28, 28) float image with bright
+antialiased ink on black, the digit fitted into a 20x20 box keeping its aspect ratio and placed so
+that its centre of mass is at (14, 14), as described in the MNIST paper.
+
+The pipeline: flatten transparency, detect polarity, divide out uneven lighting, threshold
+(Otsu), remove ruled lines and specks, crop, normalise the stroke width, fit and centre.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from mnist_tui.engine.imageio import _array_to_unit, _to_grey, load_image
+from mnist_tui.engine.imageops import (
+    _block_quantile,
+    _box_blur,
+    _Components,
+    _components,
+    _dilate,
+    _erode,
+    _otsu,
+    _resize,
+    _ruled_lines,
+    _stroke_width,
+)
+from mnist_tui.errors import ImageError
+
+SIDE = 28
+BOX = 20
+# MNIST's strokes are about 2-3 px wide at 28x28; strokes far from this are widened or thinned.
+TARGET_STROKE = 2.5
+THUMB_SIDE = 256
+# Ink must be at least this much darker than the paper (as a fraction) to count.
+MIN_CONTRAST = 0.15
+EDGE_MESSAGE = "The digit touches the edge of the picture, so part of it may be cut off."
+# The intermediate size the cropped digit is reduced to before stroke-width normalisation.
+STROKE_SIDE = 4 * BOX
+
+
+@dataclass
+class Preprocessed:
+    """A picture made ready for the network, plus what the user should see about it."""
+
+    pixels: np.ndarray
+    found: bool
+    message: str
+    original: np.ndarray
+    source_size: tuple[int, int]
+    # (left, top, right, bottom) of the digit in ``original``'s coordinates, None if not found.
+    digit_box: tuple[int, int, int, int] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline
+
+
+def _ink_is_dark(grey: np.ndarray) -> bool:
+    """True for dark ink on light paper, judged by a clean border or else by the outliers."""
+    h, w = grey.shape
+    b = max(1, min(h, w) // 20)
+    border = np.concatenate(
+        [grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(), grey[:, -b:].ravel()]
+    )
+    level = float(np.median(border))
+    if float(border.std()) < 0.1 and (level < 0.2 or level > 0.8):
+        return level > 0.5
+    # Ink is the minority: it lies further from the median, on its own side.
+    median = float(np.median(grey))
+    low, high = np.percentile(grey, [0.2, 99.8])
+    return median - float(low) > float(high) - median
+
+
+def _background(paper: np.ndarray) -> np.ndarray:
+    """Paper brightness without the ink: a closing (max then min) at low resolution, blurred."""
+    h, w = paper.shape
+    factor = max(1, math.ceil(max(h, w) / 128))
+    small = _block_quantile(paper, factor, 0.9)
+    k = max(3, min(small.shape) // 4) | 1
+    small = _erode(_dilate(small, k, extend=True), k, extend=True)
+    # Only a light blur: a heavy one would smear a hard shadow edge into fake ink.
+    small = _box_blur(small, 1)
+    if float(small.max() - small.min()) < 0.08:
+        # Evenly lit: one level for all, so clean images pass through untouched.
+        return np.full_like(paper, float(np.median(small)))
+    bh, bw = small.shape
+    full = _resize(small.astype(np.float32), (bw * factor, bh * factor))
+    return full[:h, :w]
+
+
+def _crop_to_ink(array: np.ndarray, level: float = 0.0) -> np.ndarray:
+    rows = np.nonzero((array > level).any(axis=1))[0]
+    cols = np.nonzero((array > level).any(axis=0))[0]
+    if rows.size == 0:
+        return array[:0, :0]
+    return array[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _normalise_strokes(crop: np.ndarray) -> np.ndarray:
+    """Reduce to about 80 px keeping thin strokes (block max), then widen or thin strokes."""
+    long_side = max(crop.shape)
+    factor = max(1, math.ceil(long_side / STROKE_SIDE))
+    if factor > 1:
+        h, w = crop.shape
+        padded = np.pad(crop, ((0, -h % factor), (0, -w % factor)))
+        shape = (padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
+        crop = padded.reshape(shape).max(axis=(1, 3))
+    scale = max(crop.shape) / BOX  # intermediate pixels per final pixel
+    target = TARGET_STROKE * scale
+    width = _stroke_width(crop > 0.5)
+    if 0 < width < 0.6 * target:
+        size = 2 * max(1, round((0.85 * target - width) / 2)) + 1
+        crop = np.pad(crop, size // 2)
+        crop = _dilate(crop, size)
+    elif width > 2.0 * target:
+        size = 2 * max(1, min(round((width - 1.5 * target) / 2), round(width / 4))) + 1
+        thinner = _erode(crop, size)
+        if (thinner > 0.5).any():
+            crop = thinner
+    # Faint antialiasing fringes do not count towards the 20 px box (as in MNIST).
+    return _crop_to_ink(crop, 0.1)
+
+
+def _fit_and_centre(crop: np.ndarray) -> np.ndarray:
+    """Fit into 20x20 keeping aspect ratio; place the centre of mass at (14, 14) in 28x28."""
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.clip(_resize(crop, size), 0.0, None)
+    total = float(small.sum())
+    canvas = np.zeros((SIDE, SIDE), dtype=np.float32)
+    if total <= 0:
+        return canvas
+    cy, cx = (float(c) for c in ndimage.center_of_mass(small))
+    sh, sw = small.shape
+    # Integer shift (as MNIST), clamped so the whole box stays inside the 28x28 field.
+    top = int(np.clip(round(SIDE / 2 - cy), 0, SIDE - sh))
+    left = int(np.clip(round(SIDE / 2 - cx), 0, SIDE - sw))
+    canvas[top : top + sh, left : left + sw] = small
+    peak = float(canvas.max())
+    if peak > 0:
+        canvas /= peak
+    return np.clip(canvas, 0.0, 1.0).astype(np.float32)
+
+
+def _thumbnail(grey: np.ndarray) -> tuple[np.ndarray, float]:
+    h, w = grey.shape
+    scale = min(1.0, THUMB_SIDE / max(h, w))
+    picture = Image.fromarray(np.round(grey * 255).astype(np.uint8), mode="L")
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        picture = picture.resize(size, Image.Resampling.BOX)
+    return np.asarray(picture, dtype=np.uint8).copy(), scale
+
+
+def _main_part(parts: _Components, h: int, w: int) -> int:
+    """The digit's largest piece; page edges and shadows along a whole side count for less."""
+    heights = parts.bottom - parts.top + 1
+    widths = parts.right - parts.left + 1
+    touches = (parts.top == 0) | (parts.left == 0) | (parts.bottom == h - 1)
+    touches |= parts.right == w - 1
+    spans = touches & ((heights >= 0.9 * h) | (widths >= 0.9 * w))
+    return int(np.argmax(parts.areas * np.where(spans, 0.25, 1.0)))
+
+
+def _digit_pixels(parts: _Components) -> np.ndarray:
+    """The main part plus every sizeable part near it (a broken stroke, a separate bar)."""
+    h, w = parts.labels.shape
+    main = _main_part(parts, h, w)
+    reach = 0.15 * max(parts.bottom[main] - parts.top[main], parts.right[main] - parts.left[main])
+    reach += 2
+    sizeable = parts.areas >= 0.03 * parts.areas[main]
+    keep = np.zeros(parts.areas.size, dtype=bool)
+    keep[main] = True
+    # Grow the kept box by parts within reach until nothing more joins.
+    for _ in range(8):
+        top, bottom = parts.top[keep].min() - reach, parts.bottom[keep].max() + reach
+        left, right = parts.left[keep].min() - reach, parts.right[keep].max() + reach
+        near = (parts.bottom >= top) & (parts.top <= bottom)
+        near &= (parts.right >= left) & (parts.left <= right)
+        grown = keep | (near & sizeable)
+        if np.array_equal(grown, keep):
+            break
+        keep = grown
+    labels = parts.labels
+    return (labels >= 0) & keep[np.maximum(labels, 0)]
+
+
+def _has_digit(parts: _Components, h: int, w: int) -> bool:
+    if parts.areas.size == 0:
+        return False
+    main = _main_part(parts, h, w)
+    extent = max(parts.bottom[main] - parts.top[main], parts.right[main] - parts.left[main]) + 1
+    return bool(extent >= max(3, 0.04 * min(h, w)))
+
+
+def _not_found(message: str, thumb: np.ndarray, source: tuple[int, int]) -> Preprocessed:
+    blank = np.zeros((SIDE, SIDE), dtype=np.float32)
+    return Preprocessed(blank, False, message, thumb, source)
+
+
+def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
+    thumb, thumb_scale = _thumbnail(grey)
+    h, w = grey.shape
+    if max(h, w) < 8 or min(h, w) < 2:
+        return _not_found(
+            f"No digit found: the image is only {source[0]}x{source[1]} pixels.", thumb, source
+        )
+    paper = grey if _ink_is_dark(grey) else 1.0 - grey
+    background = _background(paper)
+    # Dividing by the paper's own brightness evens out shading and gradients.
+    # (In near-black regions differences are judged absolutely: nothing there is recoverable.)
+    ink = np.clip((background - paper) / np.maximum(background, 0.25), 0.0, 1.0)
+    if float(ink.max()) < MIN_CONTRAST:
+        return _not_found("No digit found: the image is blank.", thumb, source)
+    threshold = max(_otsu(ink), MIN_CONTRAST)
+    mask = ink >= threshold
+    lines, n_lines = _ruled_lines(mask)
+    parts = _components(mask & ~lines)
+    if n_lines == 1 and not _has_digit(parts, h, w):
+        # One lone "line" and nothing else is more likely a tightly cropped 1 than a rule.
+        lines[:] = False
+        parts = _components(mask)
+    mask &= ~lines
+    if not _has_digit(parts, h, w):
+        if parts.areas.size == 0 and n_lines:
+            return _not_found("No digit found: there are only ruled lines.", thumb, source)
+        if parts.areas.size == 0:
+            return _not_found("No digit found: the image is blank.", thumb, source)
+        return _not_found(
+            "No digit found: there are only specks, nothing the size of a digit.", thumb, source
+        )
+    kept = _digit_pixels(parts)
+    # Bridge the thin gaps a removed line left in a stroke crossing it.
+    kept |= lines & _dilate(kept.astype(np.uint8), 3).astype(bool)
+    around = _dilate(kept.astype(np.uint8), 3).astype(bool) & ~(lines & ~kept)
+    # Keep the antialiased greys: stretch between the paper noise and the typical stroke.
+    outside = ink[~around]
+    noise = float(np.percentile(outside, 99)) if outside.size else 0.0
+    low = min(noise, 0.6 * threshold)
+    high = max(float(np.percentile(ink[kept], 90)), low + 1e-3)
+    soft = np.clip((ink - low) / (high - low), 0.0, 1.0) * around
+    rows = np.nonzero(kept.any(axis=1))[0]
+    cols = np.nonzero(kept.any(axis=0))[0]
+    top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, h)
+    left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, w)
+    crop = _normalise_strokes(soft[top:bottom, left:right])
+    if crop.size == 0:
+        return _not_found("No digit found: the image is blank.", thumb, source)
+    pixels = _fit_and_centre(crop)
+    at_edge = rows[0] == 0 or cols[0] == 0 or rows[-1] == h - 1 or cols[-1] == w - 1
+    message = EDGE_MESSAGE if at_edge else ""
+    box = (
+        int(cols[0] * thumb_scale),
+        int(rows[0] * thumb_scale),
+        int(math.ceil((cols[-1] + 1) * thumb_scale)),
+        int(math.ceil((rows[-1] + 1) * thumb_scale)),
+    )
+    return Preprocessed(pixels, True, message, thumb, source, box)
+
+
+def preprocess_image(image: Image.Image | np.ndarray) -> Preprocessed:
+    """Turn a picture of one digit into an MNIST-style (28, 28) float32 image.
+
+    Accepts a PIL image of any mode (transparency is flattened so the strokes show) or a
+    numpy array: greyscale (H, W) uint8 or float in [0, 1], or (H, W, 3|4) colour. Dark ink on
+    light paper and light ink on dark are both handled. When no digit is found (a blank, white
+    or black picture, or only lines and specks) ``found`` is False, ``pixels`` is all zero and
+    ``message`` says why. Raises :class:`ImageError` only for input that is not an image.
+    """
+    grey, source = _to_grey(image)
+    return _pipeline(grey, source)
+
+
+def preprocess_path(path: str | os.PathLike[str]) -> Preprocessed:
+    """Load a picture file safely (see :func:`load_image`) and preprocess it."""
+    return preprocess_image(load_image(path))
+
+
+def naive_preprocess(image: Image.Image | np.ndarray) -> np.ndarray:
+    """The old way, kept for comparison: greyscale and resize to 28x28, nothing else."""
+    if isinstance(image, Image.Image):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+        except Exception:
+            raise ImageError(
+                f"Images in colour mode {image.mode} cannot be used; save the picture as PNG."
+            ) from None
+    elif isinstance(image, np.ndarray) and image.size and image.ndim >= 2:
+        array = image[..., :3].mean(axis=-1) if image.ndim == 3 else image
+        grey = _array_to_unit(np.asarray(array))
+    else:
+        raise ImageError("This is not an image; pass a PIL image or a numpy array.")
+    return np.clip(_resize(grey, (SIDE, SIDE)), 0.0, 1.0).astype(np.float32)
