@@ -58,6 +58,8 @@ class Preprocessed:
     source_size: tuple[int, int]
     # (left, top, right, bottom) of the digit in ``original``'s coordinates, None if not found.
     digit_box: tuple[int, int, int, int] | None = None
+    # The same box in the source picture's own pixels (for --json and for numbers).
+    source_box: tuple[int, int, int, int] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,7 +210,22 @@ def _not_found(message: str, thumb: np.ndarray, source: tuple[int, int]) -> Prep
     return Preprocessed(blank, False, message, thumb, source)
 
 
-def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
+@dataclass
+class InkMap:
+    """The first half of the pipeline: where the ink is, before any digit is chosen from it."""
+
+    ink: np.ndarray  # (h, w) ink strength in [0, 1] at working size
+    threshold: float
+    lines: np.ndarray  # ruled-line pixels taken out of the ink
+    parts: _Components  # the ink without ruled lines, labelled
+    thumb: np.ndarray
+    thumb_scale: float
+    source: tuple[int, int]
+
+
+def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed:
+    """Polarity, lighting, threshold and ruled lines; a not-found Preprocessed if nothing is
+    the size of a digit."""
     thumb, thumb_scale = _thumbnail(grey)
     h, w = grey.shape
     if max(h, w) < 8 or min(h, w) < 2:
@@ -230,7 +247,6 @@ def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
         # One lone "line" and nothing else is more likely a tightly cropped 1 than a rule.
         lines[:] = False
         parts = _components(mask)
-    mask &= ~lines
     if not _has_digit(parts, h, w):
         if parts.areas.size == 0 and n_lines:
             return _not_found("No digit found: there are only ruled lines.", thumb, source)
@@ -239,12 +255,23 @@ def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
         return _not_found(
             "No digit found: there are only specks, nothing the size of a digit.", thumb, source
         )
-    kept = _digit_pixels(parts)
+    return InkMap(ink, threshold, lines, parts, thumb, thumb_scale, source)
+
+
+def digit_from_ink(
+    found: InkMap, kept: np.ndarray, exclude: np.ndarray | None = None
+) -> Preprocessed:
+    """The second half: crop the ``kept`` pixels, keep their antialiasing, normalise the
+    strokes, fit and centre. ``exclude`` (other digits' ink) never enters this digit."""
+    ink, lines, threshold = found.ink, found.lines, found.threshold
+    h, w = ink.shape
     # Bridge the thin gaps a removed line left in a stroke crossing it.
-    kept |= lines & _dilate(kept.astype(np.uint8), 3).astype(bool)
+    kept = kept | (lines & _dilate(kept.astype(np.uint8), 3).astype(bool))
     around = _dilate(kept.astype(np.uint8), 3).astype(bool) & ~(lines & ~kept)
+    others = np.zeros_like(around) if exclude is None else exclude & ~kept
+    around &= ~others
     # Keep the antialiased greys: stretch between the paper noise and the typical stroke.
-    outside = ink[~around]
+    outside = ink[~(around | others)]
     noise = float(np.percentile(outside, 99)) if outside.size else 0.0
     low = min(noise, 0.6 * threshold)
     high = max(float(np.percentile(ink[kept], 90)), low + 1e-3)
@@ -255,17 +282,65 @@ def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
     left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, w)
     crop = _normalise_strokes(soft[top:bottom, left:right])
     if crop.size == 0:
-        return _not_found("No digit found: the image is blank.", thumb, source)
+        return _not_found("No digit found: the image is blank.", found.thumb, found.source)
     pixels = _fit_and_centre(crop)
     at_edge = rows[0] == 0 or cols[0] == 0 or rows[-1] == h - 1 or cols[-1] == w - 1
     message = EDGE_MESSAGE if at_edge else ""
+    scale = found.thumb_scale
     box = (
-        int(cols[0] * thumb_scale),
-        int(rows[0] * thumb_scale),
-        int(math.ceil((cols[-1] + 1) * thumb_scale)),
-        int(math.ceil((rows[-1] + 1) * thumb_scale)),
+        int(cols[0] * scale),
+        int(rows[0] * scale),
+        int(math.ceil((cols[-1] + 1) * scale)),
+        int(math.ceil((rows[-1] + 1) * scale)),
     )
-    return Preprocessed(pixels, True, message, thumb, source, box)
+    to_source = found.source[0] / w
+    source_box = (
+        int(cols[0] * to_source),
+        int(rows[0] * to_source),
+        min(int(math.ceil((cols[-1] + 1) * to_source)), found.source[0]),
+        min(int(math.ceil((rows[-1] + 1) * to_source)), found.source[1]),
+    )
+    return Preprocessed(
+        pixels, True, message, found.thumb, found.source, box, source_box=source_box
+    )
+
+
+def is_mnist_format(grey: np.ndarray) -> bool:
+    """True for an image that already is an MNIST digit: 28x28, light ink on a black field,
+    the ink within a 20x20 box and its centre of mass within 1.5 px of the middle.
+
+    Such an image is fed as it is, so ``predict`` on a saved test image scores what
+    ``evaluate`` scores (re-preprocessing it cost 0.2 points: 99.50% against 99.68%).
+    """
+    if grey.shape != (SIDE, SIDE):
+        return False
+    if float(np.mean(grey <= 0.02)) < 0.5 or float(grey.max()) < 0.5:
+        return False
+    ink = grey > 0.1
+    rows = np.nonzero(ink.any(axis=1))[0]
+    cols = np.nonzero(ink.any(axis=0))[0]
+    if rows[-1] - rows[0] + 1 > BOX or cols[-1] - cols[0] + 1 > BOX:
+        return False
+    cy, cx = ndimage.center_of_mass(grey)
+    middle = (SIDE - 1) / 2
+    return abs(cy - middle) <= 1.5 and abs(cx - middle) <= 1.5
+
+
+def _as_mnist(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
+    pixels = np.clip(grey, 0.0, 1.0).astype(np.float32)
+    thumb, _ = _thumbnail(grey)
+    ink = np.nonzero(grey > 0.1)
+    box = (int(ink[1].min()), int(ink[0].min()), int(ink[1].max()) + 1, int(ink[0].max()) + 1)
+    return Preprocessed(pixels, True, "", thumb, source, box, source_box=box)
+
+
+def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
+    if is_mnist_format(grey):
+        return _as_mnist(grey, source)
+    found = find_ink(grey, source)
+    if isinstance(found, Preprocessed):
+        return found
+    return digit_from_ink(found, _digit_pixels(found.parts))
 
 
 def preprocess_image(image: Image.Image | np.ndarray) -> Preprocessed:
