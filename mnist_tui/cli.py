@@ -303,13 +303,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from mnist_tui.engine.predict import predict_path
+    from mnist_tui.engine.predict import read_number_path
 
     loaded = _load_model(args)
     failed = 0
     for path in args.paths:
         try:
-            pred = predict_path(loaded, path)
+            reading = read_number_path(loaded, path)
         except MnistTuiError as exc:
             failed += 1
             if args.json:
@@ -318,8 +318,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 print(f"mnist-tui: {exc}", file=sys.stderr)
             continue
         if args.json:
-            print(json.dumps(pred.to_dict()), flush=True)
+            print(json.dumps(reading.to_dict()), flush=True)
             continue
+        if reading.is_number:
+            _print_number(path, reading, args.show)
+            continue
+        pred = reading.digits[0]
         if pred.found:
             line = f"{path}: {pred.label} ({pred.confidence:.1%})"
         else:
@@ -328,6 +332,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if args.show:
             _show_prediction(pred)
     return 1 if failed else 0
+
+
+def _print_number(path: str, reading: Any, show: bool) -> None:
+    """A number: the number, then each digit with its confidence (and its art with --show)."""
+    each = ", ".join(f"{d.label} {d.confidence:.0%}" for d in reading.digits)
+    line = f"{path}: {reading.number} ({len(reading.digits)} digits: {each})"
+    print(line + (f" - {reading.message}" if reading.message else ""))
+    if show:
+        for pred in reading.digits:
+            _show_prediction(pred)
 
 
 def _show_prediction(pred: Any) -> None:

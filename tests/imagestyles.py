@@ -272,3 +272,41 @@ STYLES = {
     "transparent": transparent,
     "printed": printed,
 }
+
+
+def number(
+    text: str,
+    gap: float = 0.3,
+    seed: int = 0,
+    height: float = 120.0,
+    thickness: float = 12.0,
+    dots: bool = False,
+    break_stroke: bool = False,
+) -> Image.Image:
+    """A number written in a row, dark on white like a scan: ``gap`` between the digits as a
+    fraction of their height (negative: they overlap and touch). ``dots`` adds a decimal point
+    and specks; ``break_stroke`` leaves a gap in each digit's stroke (a pen that skipped)."""
+    rng = np.random.default_rng(seed)
+    step = (GLYPH_WIDTH + gap) * height
+    width = int(len(text) * step + 2 * height)
+    size = (width, int(height * 2))
+    ink = np.zeros((size[1], size[0]), dtype=np.float32)
+    for k, char in enumerate(text):
+        centre = (height + (k + 0.5) * step, size[1] / 2 + rng.uniform(-0.05, 0.05) * height)
+        ink = np.maximum(ink, coverage(int(char), size, height, thickness, centre, seed + k))
+        if break_stroke:
+            # Erase a thin horizontal band through the digit: strokes fall into two pieces.
+            top = int(centre[1] - 0.08 * height)
+            left, right = int(centre[0] - 0.4 * height), int(centre[0] + 0.4 * height)
+            ink[top : top + max(2, int(0.04 * height)), left:right] = 0
+    if dots:
+        draw = Image.fromarray(np.round(ink * 255).astype(np.uint8), mode="L")
+        pen = ImageDraw.Draw(draw)
+        x, y = height + 1.0 * step - gap * height / 2, size[1] / 2 + height / 2 - 6
+        pen.ellipse((x - 6, y - 6, x + 6, y + 6), fill=255)
+        for _ in range(12):
+            px, py = rng.uniform(0, size[0]), rng.uniform(0, size[1])
+            pen.ellipse((px - 2, py - 2, px + 2, py + 2), fill=255)
+        ink = np.asarray(draw, dtype=np.float32) / 255.0
+    grey = (240 + rng.normal(0, 3, ink.shape)) * (1 - ink) + 40 * ink
+    return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), mode="L")
