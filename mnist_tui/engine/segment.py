@@ -32,16 +32,17 @@ from mnist_tui.engine.preprocess import (
 
 # MNIST's widest digits (a flat 2, a 0, a 7 with a long bar) reach about this width for their
 # height; wider pieces are penalised, steeply, as likely holding touching digits.
-WIDE_ASPECT = 1.0
+WIDE_ASPECT = 1.1
+WIDE_SCALE = 0.3
 # What the shapes say against each extra digit, and against a cut across more than one stroke (per
 # extra stroke), in units of the model's log-confidence. Tuned on
 # benchmarks/number_reading.py with a seed the reported run does not use.
 SPLIT_COST = 0.3
-CUT_STROKE_COST = 0.5
+CUT_STROKE_COST = 1.0
 SLIVER_PENALTY = 5.0
 SHORT_PENALTY = 3.0
 # Parting pieces that do not touch costs less than cutting through ink.
-SEPARATE_COST = 0.3
+SEPARATE_COST = 0.15
 # At most this many touching digits are looked for in one piece of ink.
 MAX_TOUCHING = 6
 # Ten probabilities for a 28x28 image.
@@ -94,7 +95,8 @@ def _row_parts(parts: _Components, h: int, w: int) -> tuple[list[int], float]:
     slack = 0.6 * (row_bottom - row_top + 1)
     in_row = (middle >= row_top - slack) & (middle <= row_bottom + slack)
     tall = in_row & (heights >= 0.5 * heights[main])
-    row_height = float(np.median(heights[tall])) if tall.any() else float(heights[main])
+    # The tallest digit gives the writing's size (a flat 0 beside a 1 is not a short row).
+    row_height = float(heights[tall].max()) if tall.any() else float(heights[main])
     sizeable = parts.areas >= 0.03 * parts.areas[main]
     big_enough = (heights >= SPECK * row_height) | (widths >= SPECK * row_height)
     # Page edges and shadows along a whole side are not digits.
@@ -119,9 +121,9 @@ def _groups(parts: _Components, members: list[int], row_height: float) -> list[_
             a, b = groups[i], groups[i + 1]
             gap = b.left - a.right - 1
             shorter = min(a.height, b.height)
-            # Two full-height parts side by side are two digits unless one lies over the other.
-            overlap = _overlap(a, b)
-            joined = overlap >= 0.8 or (overlap >= OVERLAP and shorter < 0.75 * row_height)
+            # Overlapping parts are joined here: a broken stroke (the bar of a 5, a 0 in two
+            # halves) or two digits (a 1 under a 7's bar); the member options part them again.
+            joined = _overlap(a, b) >= OVERLAP
             if joined or (shorter < 0.5 * row_height and gap <= 0.1 * row_height):
                 groups[i : i + 2] = [_merge(a, b)]
                 changed = True
@@ -173,24 +175,42 @@ def _piece_penalty(piece: np.ndarray, row_height: float) -> float:
     cols = np.nonzero(piece.any(axis=0))[0]
     height = rows[-1] - rows[0] + 1
     aspect = (cols[-1] - cols[0] + 1) / max(height, 0.8 * row_height)
-    wide = max(0.0, aspect - WIDE_ASPECT) / 0.2
+    wide = max(0.0, aspect - WIDE_ASPECT) / WIDE_SCALE
     penalty = wide * wide + (SLIVER_PENALTY if aspect < 0.12 else 0.0)
     # A piece much shorter than the row is a broken stroke (the bar of a 5), not a digit.
     return penalty + (SHORT_PENALTY if height < 0.6 * row_height else 0.0)
 
 
+def _two_way_cuts(window: np.ndarray, row_height: float) -> list[int]:
+    """Up to three places to cut two touching digits of any widths (a 4 and a 1): the columns
+    crossing the fewest strokes with the least ink, at least a fifth of a digit apart."""
+    width = window.shape[1]
+    column_ink = window.sum(axis=0).astype(float)
+    cost = _strokes_per_column(window) + 0.5 * column_ink / max(column_ink.max(), 1.0)
+    margin = max(1, int(0.15 * row_height))
+    picks: list[int] = []
+    for c in np.argsort(cost[margin : width - margin], kind="stable") + margin:
+        if all(abs(int(c) - p) >= 0.2 * row_height for p in picks):
+            picks.append(int(c))
+        if len(picks) == 3:
+            break
+    return picks
+
+
 def _column_options(
     mask: np.ndarray, group: _Group, row_height: float
 ) -> list[tuple[list[np.ndarray], float]]:
-    """Cut a group into 2 or 3 pieces at the emptiest columns near even cuts."""
+    """Cut a group into pieces: in two at a few likely places, in more near even cuts."""
     window = mask[:, group.left : group.right + 1]
-    out = []
+    cut_sets = [[c] for c in _two_way_cuts(window, row_height)]
     most = min(MAX_TOUCHING, int(group.width / (0.3 * row_height)))
-    for count in range(2, most + 1):
-        cuts = [group.left + c for c in _cuts(window, count)]
+    cut_sets += [_cuts(window, count) for count in range(3, most + 1)]
+    out = []
+    for relative in cut_sets:
+        cuts = [group.left + c for c in relative]
         edges = [group.left, *cuts, group.right + 1]
         pieces = []
-        penalty = SPLIT_COST * (count - 1)
+        penalty = SPLIT_COST * len(cuts)
         for lo, hi in zip(edges[:-1], edges[1:], strict=True):
             piece = np.zeros_like(mask)
             piece[:, lo:hi] = mask[:, lo:hi]
@@ -238,7 +258,7 @@ def digit_groups(parts: _Components) -> list[DigitGroup]:
             continue  # a dash or a stray mark, much shorter than the digits
         mask = np.isin(parts.labels, group.members)
         options = [([mask], _piece_penalty(mask, row_height))]
-        if group.width >= 0.8 * row_height or len(group.members) > 1:
+        if group.width >= 0.5 * row_height or len(group.members) > 1:
             options += _column_options(mask, group, row_height)
             options += _member_options(parts, group, row_height)
         out.append(DigitGroup(mask, [o[0] for o in options], [o[1] for o in options]))
