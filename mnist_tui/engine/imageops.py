@@ -19,6 +19,8 @@ from scipy import ndimage
 LINE_COVER = 0.6
 # Images smaller than this on their shorter side have no ruled lines worth looking for.
 MIN_LINE_SIDE = 48
+# Ruled lines are looked for up to this slope (about 20 degrees: a photo taken askew).
+MAX_SLOPE = 0.36
 # 8-connectivity: diagonal neighbours belong to the same stroke.
 EIGHT = np.ones((3, 3), dtype=bool)
 FOUR = ndimage.generate_binary_structure(2, 1)
@@ -161,7 +163,8 @@ def _vertical_runs(mask: np.ndarray) -> np.ndarray:
 
 
 def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """Pixels of long thin near-horizontal lines (±6°) spanning most of the width, and their count.
+    """Pixels of long thin near-horizontal lines (±20°) spanning most of the width, and their
+    count.
 
     Ink that continues above or below a line (a digit's stroke crossing it) is kept.
     """
@@ -172,14 +175,20 @@ def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
     ys, xs = np.nonzero(mask)
     if ys.size < LINE_COVER * w:
         return found, 0
-    pad = int(math.ceil(0.05 * w)) + 2
+    pad = int(math.ceil(MAX_SLOPE / 2 * w)) + 2
     n_rows = h + 2 * pad
     best: tuple[float, np.ndarray] | None = None
-    # Shear so a slightly tilted line becomes a row; the best slope concentrates ink most.
-    for slope in np.linspace(-0.1, 0.1, 21):
+
+    def shear(slope: float) -> tuple[float, np.ndarray]:
         sheared = ys - np.round((xs - w / 2) * slope).astype(np.int64) + pad
         cover = np.bincount(sheared, minlength=n_rows) / w
-        score = float((cover**2).sum())
+        return float((cover**2).sum()), sheared
+
+    # Shear so a tilted line becomes a row; the best slope concentrates ink most. Coarse
+    # steps over a phone's tilt (about 20 degrees either way), then fine ones around the best.
+    coarse = max(np.linspace(-MAX_SLOPE, MAX_SLOPE, 21), key=lambda m: shear(float(m))[0])
+    for slope in np.linspace(coarse - 0.02, coarse + 0.02, 9):
+        score, sheared = shear(float(slope))
         if best is None or score > best[0]:
             best = (score, sheared)
     assert best is not None

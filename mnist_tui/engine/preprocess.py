@@ -32,6 +32,7 @@ from mnist_tui.engine.imageops import (
     _resize,
     _ruled_lines,
     _stroke_width,
+    _vertical_runs,
 )
 from mnist_tui.errors import ImageError
 
@@ -105,6 +106,59 @@ def _background(paper: np.ndarray) -> np.ndarray:
     bh, bw = small.shape
     full = _resize(small.astype(np.float32), (bw * factor, bh * factor))
     return full[:h, :w]
+
+
+def _border_regions(mask: np.ndarray) -> np.ndarray:
+    """Solid regions along the picture's border (the table around a page, a dark corner):
+    at least 2% of the picture, touching the border for a long way, and mostly far thicker
+    than a pen stroke."""
+    h, w = mask.shape
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return np.zeros_like(mask)
+    rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+    contact = np.bincount(rim, minlength=count + 1)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    candidates = np.nonzero((contact >= 0.25 * min(h, w)) & (areas >= 0.02 * h * w))[0]
+    candidates = candidates[candidates > 0]
+    if candidates.size == 0:
+        return np.zeros_like(mask)
+    size = max(3, round(0.06 * min(h, w)))
+    # What survives an erosion far wider than a stroke is solid.
+    solid = ndimage.minimum_filter(mask.astype(np.uint8), size=size, mode="nearest") > 0
+    solid_area = np.bincount(labels[solid], minlength=count + 1)
+    drop = [int(c) for c in candidates if solid_area[c] >= 0.25 * areas[c]]
+    return np.isin(labels, drop) if drop else np.zeros_like(mask)
+
+
+def _frames(parts: _Components) -> np.ndarray:
+    """Pixels of printed boxes (a form's fields): parts whose bounding box is ringed by a thin
+    line on all four sides. Ink that runs on inside the box (a digit touching it) is kept."""
+    h, w = parts.labels.shape
+    found = np.zeros((h, w), dtype=bool)
+    heights = parts.bottom - parts.top + 1
+    widths = parts.right - parts.left + 1
+    big = (heights >= 0.15 * min(h, w)) & (widths >= 0.15 * min(h, w))
+    for i in np.nonzero(big)[0]:
+        top, left = int(parts.top[i]), int(parts.left[i])
+        sub = parts.labels[top : top + heights[i], left : left + widths[i]] == i
+        band = max(2, round(0.04 * min(sub.shape)))
+        # Each side: ink in (nearly) every column or row within the band along it.
+        sides = (
+            sub[:band].any(axis=0), sub[-band:].any(axis=0),
+            sub[:, :band].any(axis=1), sub[:, -band:].any(axis=1),
+        )  # fmt: skip
+        if min(float(side.mean()) for side in sides) < 0.9:
+            continue
+        down = _vertical_runs(sub)
+        across = _vertical_runs(sub.T).T
+        ring = np.zeros_like(sub)
+        ring[:band] |= sub[:band] & (down[:band] <= band + 1)
+        ring[-band:] |= sub[-band:] & (down[-band:] <= band + 1)
+        ring[:, :band] |= sub[:, :band] & (across[:, :band] <= band + 1)
+        ring[:, -band:] |= sub[:, -band:] & (across[:, -band:] <= band + 1)
+        found[top : top + heights[i], left : left + widths[i]] |= ring
+    return found
 
 
 def _crop_to_ink(array: np.ndarray, level: float = 0.0) -> np.ndarray:
@@ -249,7 +303,17 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
         return _not_found("No digit found: the image is blank.", thumb, source)
     threshold = max(_otsu(ink), MIN_CONTRAST)
     mask = ink >= threshold
+    regions = _border_regions(mask)
+    if regions.any():
+        # The table around a page photographed askew is not ink (unless nothing else is).
+        rest = mask & ~regions
+        if _has_digit(_components(rest), h, w):
+            mask = rest
     lines, n_lines = _ruled_lines(mask)
+    frames = _frames(_components(mask & ~lines))
+    if frames.any():
+        # A printed form's boxes go like ruled lines; a digit touching a box keeps its strokes.
+        lines |= frames
     parts = _components(mask & ~lines)
     if n_lines == 1 and not _has_digit(parts, h, w):
         # One lone "line" and nothing else is more likely a tightly cropped 1 than a rule.
