@@ -77,6 +77,18 @@ def probabilities(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
         return torch.softmax(model(x)[0].float(), 0).cpu().numpy()
 
 
+@torch.inference_mode()
+def probabilities_batch(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
+    """Softmax over the classes for (N, 28, 28) float images, in one forward pass."""
+    model = loaded.model
+    model.eval()
+    device = next(model.parameters()).device
+    x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(device)
+    x = x.reshape(-1, 1, 28, 28).sub(loaded.info.mean).div(loaded.info.std)
+    with single_thread():
+        return torch.softmax(model(x).float(), 1).cpu().numpy()
+
+
 def predict_preprocessed(
     loaded: LoadedModel, pre: Preprocessed, path: str | None = None
 ) -> Prediction:
@@ -185,7 +197,7 @@ def read_number(loaded: LoadedModel, image: object, path: str | None = None) -> 
     digit of a number written in a row (see :mod:`mnist_tui.engine.segment`)."""
     from mnist_tui.engine.segment import read_digits
 
-    pres = read_digits(image, lambda pixels: probabilities(loaded, pixels))  # type: ignore[arg-type]
+    pres = read_digits(image, lambda batch: probabilities_batch(loaded, batch))  # type: ignore[arg-type]
     return NumberReading([predict_preprocessed(loaded, pre, path) for pre in pres], path)
 
 

@@ -331,20 +331,38 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
 
 
 def digit_from_ink(
-    found: InkMap, kept: np.ndarray, exclude: np.ndarray | None = None
+    found: InkMap,
+    kept: np.ndarray,
+    exclude: np.ndarray | None = None,
+    noise: float | None = None,
 ) -> Preprocessed:
     """The second half: crop the ``kept`` pixels, keep their antialiasing, normalise the
-    strokes, fit and centre. ``exclude`` (other digits' ink) never enters this digit."""
-    ink, lines, threshold = found.ink, found.lines, found.threshold
+    strokes, fit and centre. ``exclude`` (other digits' ink) never enters this digit.
+
+    With ``noise`` (the paper's noise level, from :func:`paper_noise`) only the digit's own
+    neighbourhood is worked on: a number's many candidate pieces cost a few ms each, not tens.
+    """
+    full_h, full_w = found.ink.shape
+    rows = np.nonzero(kept.any(axis=1))[0]
+    cols = np.nonzero(kept.any(axis=0))[0]
+    oy = ox = 0
+    ink, lines = found.ink, found.lines
+    if noise is not None:
+        oy, ox = max(rows[0] - 4, 0), max(cols[0] - 4, 0)
+        window = (slice(oy, min(rows[-1] + 5, full_h)), slice(ox, min(cols[-1] + 5, full_w)))
+        ink, lines, kept = ink[window], lines[window], kept[window]
+        exclude = None if exclude is None else exclude[window]
+    threshold = found.threshold
     h, w = ink.shape
     # Bridge the thin gaps a removed line left in a stroke crossing it.
     kept = kept | (lines & _dilate(kept.astype(np.uint8), 3).astype(bool))
     around = _dilate(kept.astype(np.uint8), 3).astype(bool) & ~(lines & ~kept)
     others = np.zeros_like(around) if exclude is None else exclude & ~kept
     around &= ~others
-    # Keep the antialiased greys: stretch between the paper noise and the typical stroke.
-    outside = ink[~(around | others)]
-    noise = float(np.percentile(outside, 99)) if outside.size else 0.0
+    if noise is None:
+        # Keep the antialiased greys: stretch between the paper noise and the typical stroke.
+        outside = ink[~(around | others)]
+        noise = float(np.percentile(outside, 99)) if outside.size else 0.0
     low = min(noise, 0.6 * threshold)
     high = max(float(np.percentile(ink[kept], 90)), low + 1e-3)
     soft = np.clip((ink - low) / (high - low), 0.0, 1.0) * around
@@ -356,7 +374,8 @@ def digit_from_ink(
     if crop.size == 0:
         return _not_found("No digit found: the image is blank.", found.thumb, found.source)
     pixels = _fit_and_centre(crop)
-    at_edge = rows[0] == 0 or cols[0] == 0 or rows[-1] == h - 1 or cols[-1] == w - 1
+    rows, cols = rows + oy, cols + ox
+    at_edge = rows[0] == 0 or cols[0] == 0 or rows[-1] == full_h - 1 or cols[-1] == full_w - 1
     message = EDGE_MESSAGE if at_edge else ""
     scale = found.thumb_scale
     box = (
@@ -365,7 +384,7 @@ def digit_from_ink(
         int(math.ceil((cols[-1] + 1) * scale)),
         int(math.ceil((rows[-1] + 1) * scale)),
     )
-    to_source = found.source[0] / w
+    to_source = found.source[0] / full_w
     source_box = (
         int(cols[0] * to_source),
         int(rows[0] * to_source),
@@ -375,6 +394,13 @@ def digit_from_ink(
     return Preprocessed(
         pixels, True, message, found.thumb, found.source, box, source_box=source_box
     )
+
+
+def paper_noise(found: InkMap, ink_pixels: np.ndarray) -> float:
+    """The paper's noise level away from ``ink_pixels``: the 99th percentile of ink strength."""
+    near = _dilate(ink_pixels.astype(np.uint8), 3).astype(bool) | found.lines
+    outside = found.ink[~near]
+    return float(np.percentile(outside, 99)) if outside.size else 0.0
 
 
 def is_mnist_format(grey: np.ndarray) -> bool:

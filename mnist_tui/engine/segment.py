@@ -28,6 +28,7 @@ from mnist_tui.engine.preprocess import (
     digit_from_ink,
     find_ink,
     is_mnist_format,
+    paper_noise,
 )
 
 # MNIST's widest digits (a flat 2, a 0, a 7 with a long bar) reach about this width for their
@@ -45,7 +46,7 @@ SHORT_PENALTY = 3.0
 SEPARATE_COST = 0.15
 # At most this many touching digits are looked for in one piece of ink.
 MAX_TOUCHING = 6
-# Ten probabilities for a 28x28 image.
+# A batch of (N, 28, 28) images to their (N, 10) probabilities.
 Classifier = Callable[[np.ndarray], np.ndarray]
 # Parts smaller than this (as a fraction of the row's height, both ways) are dots and specks.
 SPECK = 0.3
@@ -273,22 +274,16 @@ def split_digits(parts: _Components) -> list[np.ndarray]:
     return masks
 
 
-def _score(pre: Preprocessed, classify: Classifier) -> float:
-    if not pre.found:
-        return -10.0
-    return float(np.log(max(float(np.max(classify(pre.pixels))), 1e-6)))
-
-
 def read_digits(
     image: Image.Image | np.ndarray, classify: Classifier | None = None
 ) -> list[Preprocessed]:
     """Preprocess every digit of a number written in a row, left to right.
 
-    With ``classify`` (28x28 pixels to ten probabilities), a group of ink that could be one
-    wide digit or several touching ones is read the way that makes the model surest, weighed
-    against what the shapes say; without it, by the shapes alone. A picture of one digit gives
-    exactly :func:`preprocess_image`'s result, in a list of one; so does a picture with no
-    digit (``found`` False, ``message`` says why).
+    With ``classify`` (a batch of 28x28 images to their ten probabilities each), a group of
+    ink that could be one wide digit or several touching ones is read the way that makes the
+    model surest, weighed against what the shapes say; without it, by the shapes alone. A
+    picture of one digit gives exactly :func:`preprocess_image`'s result, in a list of one; so
+    does a picture with no digit (``found`` False, ``message`` says why).
     """
     grey, source = _to_grey(image)
     if is_mnist_format(grey):
@@ -300,20 +295,30 @@ def read_digits(
     everything = np.zeros_like(groups[0].mask)
     for group in groups:
         everything |= group.mask
+    noise = paper_noise(found, everything)
+    # Every way to read every group, preprocessed; then one forward pass for all the pieces.
+    readings = [
+        [[digit_from_ink(found, piece, everything, noise) for piece in option]
+         for option in group.options]
+        if classify is not None else []
+        for group in groups
+    ]  # fmt: skip
+    confidence: dict[int, float] = {}
+    pieces = [pre for ways in readings for way in ways for pre in way if pre.found]
+    if classify is not None and pieces:
+        probs = classify(np.stack([pre.pixels for pre in pieces]))
+        confidence = {id(pre): float(np.max(p)) for pre, p in zip(pieces, probs, strict=True)}
     chosen: list[Preprocessed] = []
-    for group in groups:
-        if classify is None or len(group.options) == 1:
+    for group, ways in zip(groups, readings, strict=True):
+        if not ways:
             option = group.options[int(np.argmin(group.penalties))]
-            chosen += [digit_from_ink(found, piece, exclude=everything) for piece in option]
+            chosen += [digit_from_ink(found, piece, everything, noise) for piece in option]
             continue
-        best: tuple[float, list[Preprocessed]] | None = None
-        for option, penalty in zip(group.options, group.penalties, strict=True):
-            pres = [digit_from_ink(found, piece, exclude=everything) for piece in option]
-            score = sum(_score(pre, classify) for pre in pres) - penalty
-            if best is None or score > best[0]:
-                best = (score, pres)
-        assert best is not None
-        chosen += best[1]
+        scores = [
+            sum(float(np.log(max(confidence.get(id(pre), 0.0), 1e-6))) for pre in way) - penalty
+            for way, penalty in zip(ways, group.penalties, strict=True)
+        ]
+        chosen += ways[int(np.argmax(scores))]
     if len(chosen) <= 1:
         # One digit: exactly what the single-digit pipeline would answer.
         return [digit_from_ink(found, _digit_pixels(found.parts))]
