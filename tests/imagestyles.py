@@ -350,7 +350,7 @@ def hard_shadow(ink: np.ndarray, seed: int = 0) -> Image.Image:
     w, h = 800, 600
     paper = np.full((h, w, 3), (245, 243, 236), dtype=np.float32)
     rgb = _paint(paper, _place(ink, (w, h), rng.uniform(200, 280), rng), (25, 25, 35))
-    yy, xx = np.mgrid[0:h, 0:w]
+    yy, xx = np.ogrid[0:h, 0:w]
     angle = rng.uniform(0, np.pi)
     offset = rng.uniform(-0.15, 0.15) * w
     side = (xx - w / 2) * np.cos(angle) + (yy - h / 2) * np.sin(angle) > offset
@@ -370,7 +370,7 @@ def small_in_large(ink: np.ndarray, seed: int = 0) -> Image.Image:
     height = rng.uniform(110, 150)
     spot = ((margin + rng.uniform(120, 260)) / w, rng.uniform(0.3, 0.7))
     rgb = _paint(paper, _place(ink, (w, h), height, rng, spot), (30, 35, 80))
-    yy, xx = np.mgrid[0:h, 0:w]
+    yy, xx = np.ogrid[0:h, 0:w]
     light = 1.0 - 0.35 * (xx / w * 0.5 + yy / h * 0.5)
     return _jpeg(rgb * light[..., None] + rng.normal(0, 3, rgb.shape), 80)
 
@@ -384,7 +384,7 @@ def pencil(ink: np.ndarray, seed: int = 0) -> Image.Image:
     grain = np.clip(rng.normal(0.75, 0.25, placed.shape), 0, 1)
     placed = placed * grain
     rgb = _paint(paper, placed, (150, 150, 155))
-    yy, xx = np.mgrid[0:h, 0:w]
+    yy, xx = np.ogrid[0:h, 0:w]
     light = 1.0 - 0.3 * (xx / w * 0.6 + yy / h * 0.4)
     return _jpeg(rgb * light[..., None] + rng.normal(0, 3, rgb.shape))
 
@@ -425,7 +425,7 @@ def squared_paper(ink: np.ndarray, seed: int = 0) -> Image.Image:
         y = k * step
         draw.line([(0, y), (w, y + tilt * w)], fill=(150, 180, 210), width=2)
     rgb = _paint(np.asarray(page, dtype=np.float32), _place(ink, (w, h), 240, rng), (30, 30, 40))
-    yy, xx = np.mgrid[0:h, 0:w]
+    yy, xx = np.ogrid[0:h, 0:w]
     light = 1.0 - 0.3 * (xx / w * 0.6 + yy / h * 0.4)
     return _jpeg(rgb * light[..., None] + rng.normal(0, 3, rgb.shape))
 
@@ -498,7 +498,7 @@ def coloured(ink: np.ndarray, seed: int = 0) -> Image.Image:
     w, h = 800, 600
     paper = np.full((h, w, 3), paper_rgb, dtype=np.float32)
     rgb = _paint(paper, _place(ink, (w, h), rng.uniform(220, 300), rng), ink_rgb)
-    yy, xx = np.mgrid[0:h, 0:w]
+    yy, xx = np.ogrid[0:h, 0:w]
     light = 1.0 - 0.25 * (xx / w * 0.6 + yy / h * 0.4)
     return _jpeg(rgb * light[..., None] + rng.normal(0, 3, rgb.shape))
 
@@ -578,7 +578,7 @@ def hard_shadow_free_photo(ink: np.ndarray, rng: np.random.Generator) -> Image.I
     for y in range(18, h, 36):
         draw.line([(0, y), (w, y)], fill=(140, 170, 215), width=2)
     rgb = _paint(np.asarray(page, dtype=np.float32), _place(ink, (w, h), 240, rng), (30, 35, 80))
-    yy, xx = np.mgrid[0:h, 0:w]
+    yy, xx = np.ogrid[0:h, 0:w]
     light = 1.0 - 0.35 * (xx / w * 0.6 + yy / h * 0.4)
     return Image.fromarray(np.clip(rgb * light[..., None], 0, 255).astype(np.uint8))
 
