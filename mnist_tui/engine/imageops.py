@@ -187,7 +187,7 @@ def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
     # Shear so a tilted line becomes a row; the best slope concentrates ink most. Coarse
     # steps over a phone's tilt (about 20 degrees either way), then fine ones around the best.
     coarse = max(np.linspace(-MAX_SLOPE, MAX_SLOPE, 21), key=lambda m: shear(float(m))[0])
-    for slope in np.linspace(coarse - 0.02, coarse + 0.02, 9):
+    for slope in np.clip(np.linspace(coarse - 0.02, coarse + 0.02, 9), -MAX_SLOPE, MAX_SLOPE):
         score, sheared = shear(float(slope))
         if best is None or score > best[0]:
             best = (score, sheared)

@@ -53,3 +53,17 @@ def test_each_harder_style_is_read(shipped, style: str, tmp_path: Path) -> None:
 def test_an_exif_rotated_photo_is_turned_upright(tmp_path: Path) -> None:
     image = picture("exif_rotated", 7, tmp_path)
     assert image.size == (800, 600)  # stored 600x800 sideways; the tag turns it back
+
+
+@pytest.mark.parametrize("slope", [-0.5, -0.37, -0.36, 0.36, 0.37, 0.5, 1.0])
+def test_steep_lines_at_any_slope_never_break_the_pipeline(slope: float) -> None:
+    # A line as steep as the search for tilted ruled lines reaches, and steeper, corner to corner.
+    grey = np.full((300, 400), 0.95, dtype=np.float32)
+    xs = np.arange(400)
+    ys = np.clip(np.round(150 + (xs - 200) * slope).astype(int), 0, 299)
+    for dy in (0, 1):
+        grey[np.clip(ys + dy, 0, 299), xs] = 0.1
+    grey[100:200, 180:186] = 0.1  # and a stroke
+    grey[:3, -20:] = grey[-3:, :20] = 0.1  # and marks in the far corners
+    result = preprocess_image(grey)
+    assert result.pixels.shape == (28, 28)
