@@ -116,7 +116,7 @@ class PredictScreen(EngineScreen):
     PredictScreen #predict-error { color: $error; padding: 0 1; height: auto; }
     PredictScreen #predict-scroll { height: 1fr; padding: 0 1; }
     PredictScreen #predict-history { height: auto; max-height: 10; margin-top: 1; }
-    PredictScreen #predict-number { height: auto; margin-bottom: 1; }
+    PredictScreen #predict-number { height: auto; margin-bottom: 1; display: none; }
     """
 
     BINDINGS = [
@@ -125,8 +125,8 @@ class PredictScreen(EngineScreen):
         Binding("a", "activations", "Activations"),
         Binding("m", "pick_model", "Model"),
         Binding("t", "toggle_ascii", "ASCII/colour"),
-        Binding("left_square_bracket", "digit(-1)", "Previous digit", key_display="["),
-        Binding("right_square_bracket", "digit(1)", "Next digit", key_display="]"),
+        Binding("left_square_bracket", "digit(-1)", "Previous digit", show=False),
+        Binding("right_square_bracket", "digit(1)", "Next digit", show=False),
     ]
 
     def __init__(self, model_name: str | None = None) -> None:
