@@ -95,8 +95,10 @@ def test_saved_mnist_test_images_score_what_evaluate_scores(
     for i in range(0, 10000, 50):
         path = tmp_path / f"{i}.png"
         Image.fromarray(test.images[i]).save(path)
-        direct = probabilities(shipped, test.images[i] / np.float32(255))
-        assert predict_path(shipped, path).probabilities == [float(p) for p in direct]
+        fed = test.images[i] / np.float32(255)  # what evaluate feeds
+        pred = predict_path(shipped, path)
+        assert np.array_equal(pred.pixels, fed)
+        assert np.allclose(pred.probabilities, probabilities(shipped, fed), atol=1e-6)
 
 
 def test_predict_prints_the_number_and_json_gives_each_digit(
