@@ -126,8 +126,29 @@ def run_training(
     Every completed epoch of a multi-epoch run is saved as a resumable checkpoint, so a stop,
     a Ctrl+C or even a kill loses at most the epoch in progress.
     """
-    emit = on_event or (lambda _e: None)
+    unique = not name and not resume  # a default name gets a suffix rather than a clash
     cfg, name, resume_state = prepare(cfg, store, name, resume)
+    # Held until the run has saved: two runs never save under one name.
+    with store.claim(name, resume=bool(resume), unique=unique) as claim:
+        return _train_claimed(
+            cfg, store=store, data_dir=data_dir, name=claim.name, resume_state=resume_state,
+            on_event=on_event, should_stop=should_stop, download=download, data=data,
+        )  # fmt: skip
+
+
+def _train_claimed(
+    cfg: TrainConfig,
+    *,
+    store: ModelStore,
+    data_dir: str | os.PathLike[str] | None,
+    name: str,
+    resume_state: dict[str, Any] | None,
+    on_event: EventFn | None,
+    should_stop: Callable[[], bool] | None,
+    download: bool,
+    data: MnistData | None,
+) -> RunOutcome:
+    emit = on_event or (lambda _e: None)
     if data is None:
         emit(Status(f"Loading {cfg.dataset} data"))
         data = load_dataset(
