@@ -36,6 +36,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"mnist-tui: {text}; see `{self.prog} --help`.\n")
 
 
+def _bounded(lo: int, hi: int, what: str) -> Any:
+    """An argparse type: an integer in [lo, hi], refused at once otherwise (memory stays small)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must be between {lo} and {hi}, not {text}")
+        return value
+
+    return parse
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``), so it stays on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     g = common.add_argument_group("where things are")
@@ -113,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", parents=[common], help="test accuracy, per class, confusion matrix"
     )
     e.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    e.add_argument("--worst", type=int, default=8, help="how many confident mistakes to list")
+    e.add_argument("--worst", type=_bounded(0, 1000, "--worst"), default=8,
+                   help="how many confident mistakes to list (0-1000)")  # fmt: skip
     e.add_argument("--no-download", action="store_true", help="never download the data set")
 
     p = sub.add_parser("predict", parents=[common], help="classify image files")
@@ -128,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--ascii", action="store_true", help="plain characters instead of colour blocks")
     w.add_argument("--per-filter", action="store_true", help="scale each filter to its own range")
-    w.add_argument("--scale", type=int, help="pixels per weight (default: fit the terminal)")
+    w.add_argument("--scale", type=_bounded(1, 64, "--scale"),
+                   help="pixels per weight, 1-64 (default: fit the terminal)")  # fmt: skip
 
     m = sub.add_parser("models", parents=[common], help="list the model store (or manage it)")
     m.add_argument("--json", action="store_true", help="one JSON object per model")
@@ -199,18 +223,22 @@ class _Progress:
             )
 
     def _bar(self, text: str) -> None:
-        self.stream.write("\r\x1b[2K" + text)
-        self.stream.flush()
+        self._write("\r\x1b[2K" + text)
 
     def _line(self, text: str) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[2K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._write(("\r\x1b[2K" if self.tty else "") + text + "\n")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except OSError:
+            pass  # the terminal hung up: training goes on to keep its last epoch
 
 
 class _StopFlag:
-    """First Ctrl+C asks the run to stop after the current batch; a second one aborts."""
+    """First Ctrl+C (or SIGTERM, or SIGHUP from a dropped SSH session) asks the run to stop after
+    the current batch, keeping the last completed epoch; a second one aborts."""
 
     def __init__(self) -> None:
         self.stopped = False
@@ -219,15 +247,26 @@ class _StopFlag:
         return self.stopped
 
     def install(self) -> None:
-        def handler(_sig: int, _frame: object) -> None:
-            if self.stopped:
+        def handler(sig: int, _frame: object) -> None:
+            if self.stopped and sig != getattr(signal, "SIGHUP", None):
                 raise KeyboardInterrupt
             self.stopped = True
-            sys.stderr.write("\nStopping after this batch (Ctrl+C again to abort)...\n")
+            why = "hang-up (the terminal went away)" if sig != signal.SIGINT else "Ctrl+C"
+            if sig == getattr(signal, "SIGTERM", None):
+                why = "SIGTERM"
+            try:
+                sys.stderr.write(
+                    f"\nStopping after this batch on {why}; the last completed epoch is kept"
+                    " (Ctrl+C again to abort)...\n"
+                )
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass  # no terminal left to tell: the outcome still goes to stdout and the store
 
         signal.signal(signal.SIGINT, handler)
-        if hasattr(signal, "SIGTERM"):
-            signal.signal(signal.SIGTERM, handler)
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), handler)
 
 
 # --------------------------------------------------------------------------- commands
@@ -315,15 +354,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps({"path": path, "error": str(exc)}), flush=True)
             else:
-                print(f"mnist-tui: {exc}", file=sys.stderr)
+                print(f"mnist-tui: {printable(str(exc))}", file=sys.stderr)
             continue
         if args.json:
             print(json.dumps(pred.to_dict()), flush=True)
             continue
         if pred.found:
-            line = f"{path}: {pred.label} ({pred.confidence:.1%})"
+            line = f"{printable(path)}: {pred.label} ({pred.confidence:.1%})"
         else:
-            line = f"{path}: no digit found"
+            line = f"{printable(path)}: no digit found"
         print(line + (f" - {pred.message}" if pred.message and pred.found else ""))
         if args.show:
             _show_prediction(pred)
@@ -469,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except MnistTuiError as exc:
-        print(f"mnist-tui: {exc}", file=sys.stderr)
+        print(f"mnist-tui: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("mnist-tui: interrupted; nothing already saved was changed.", file=sys.stderr)

@@ -20,6 +20,7 @@ from mnist_tui.engine.train import (
     EventFn,
     Status,
     TrainResult,
+    near_chance,
     train,
 )
 from mnist_tui.errors import ConfigError, StoreError
@@ -128,7 +129,14 @@ def run_training(
     """
     unique = not name and not resume  # a default name gets a suffix rather than a clash
     cfg, name, resume_state = prepare(cfg, store, name, resume)
-    # Held until the run has saved: two runs never save under one name.
+    if data is None:
+        emit = on_event or (lambda _e: None)
+        emit(Status(f"Loading {cfg.dataset} data"))
+        data = load_dataset(
+            cfg.dataset, data_dir, val_size=cfg.val_size, download=download,
+            progress=lambda f, d, t: emit(DownloadProgress(f, d, t)),
+        )  # fmt: skip
+    # Held from before training until the run has saved: two runs never save under one name.
     with store.claim(name, resume=bool(resume), unique=unique) as claim:
         return _train_claimed(
             cfg, store=store, data_dir=data_dir, name=claim.name, resume_state=resume_state,
@@ -179,5 +187,13 @@ def _train_claimed(
         )  # fmt: skip
     emit(Status("Evaluating on the test set"))
     test = evaluate(result.model, data.test, data.spec.mean, data.spec.std, worst=0)
-    info = store.save(name, result.model, _metadata(result, data, True, test))
-    return RunOutcome(name, info, result, test, f"Saved {name}: {test.accuracy:.2%} test accuracy.")
+    meta = _metadata(result, data, True, test)
+    message = f"Saved {name}: {test.accuracy:.2%} test accuracy."
+    if near_chance(test.accuracy):  # a run that learned nothing is not a normal run
+        meta["near_chance"] = True
+        message += (
+            " That is near chance (10%): the model learned next to nothing; check the data"
+            " or try a smaller --lr."
+        )
+    info = store.save(name, result.model, meta)
+    return RunOutcome(name, info, result, test, message)

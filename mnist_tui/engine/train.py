@@ -24,7 +24,22 @@ from mnist_tui.engine import optim
 from mnist_tui.engine.config import TrainConfig
 from mnist_tui.engine.data import MnistData, Split
 from mnist_tui.engine.networks import build_model
-from mnist_tui.errors import ConfigError
+from mnist_tui.errors import CheckpointError, ConfigError, DivergedError
+
+# Below twice chance (10 classes: 20%) a finished run has learned next to nothing; say so.
+NEAR_CHANCE = 0.2
+
+
+def near_chance(accuracy: float | None) -> bool:
+    """Whether a test accuracy is so low the model learned next to nothing."""
+    return accuracy is not None and accuracy < NEAR_CHANCE
+
+
+def _diverged(cfg: TrainConfig, epoch: int, where: str) -> DivergedError:
+    return DivergedError(
+        f"Training diverged in epoch {epoch} ({where} became NaN or infinite) with learning rate"
+        f" {cfg.lr:g}; no complete model was saved, so try a smaller --lr."
+    )
 
 
 @dataclass(frozen=True)
@@ -325,16 +340,22 @@ def train(
     history: list[dict[str, float]] = []
     start_epoch = 0
     if resume_state:
-        model.load_state_dict(resume_state["model"])
-        opt.load_state_dict(resume_state["optimizer"])
-        if sched is not None and resume_state.get("scheduler"):
-            sched.load_state_dict(resume_state["scheduler"])
-        if ema_model is not None and resume_state.get("ema"):
-            ema_model.load_state_dict(resume_state["ema"])
-        gen.set_state(resume_state["generator"].to(gen.get_state().device))
-        torch.set_rng_state(resume_state["torch_rng"])
-        history = list(resume_state.get("history", []))
-        start_epoch = int(resume_state["epochs_done"])
+        try:
+            model.load_state_dict(resume_state["model"])
+            opt.load_state_dict(resume_state["optimizer"])
+            if sched is not None and resume_state.get("scheduler"):
+                sched.load_state_dict(resume_state["scheduler"])
+            if ema_model is not None and resume_state.get("ema"):
+                ema_model.load_state_dict(resume_state["ema"])
+            gen.set_state(resume_state["generator"].to(gen.get_state().device))
+            torch.set_rng_state(resume_state["torch_rng"])
+            history = list(resume_state.get("history", []))
+            start_epoch = int(resume_state["epochs_done"])
+        except (KeyError, IndexError, RuntimeError, ValueError, TypeError, AttributeError):
+            raise CheckpointError(
+                "The resume state does not fit this run's network or optimizer (it is damaged"
+                " or from another run); train it again from the start."
+            ) from None
 
     # Kept as uint8 (43 MB for MNIST, not 172 MB as float); each batch is converted on the fly.
     x_train = torch.from_numpy(np.ascontiguousarray(data.train.images)).to(device).unsqueeze(1)
@@ -375,6 +396,8 @@ def train(
             correct += (logits.detach().argmax(1) == y).sum()
             seen += len(idx)
             value = loss.item()
+            if not math.isfinite(value):
+                raise _diverged(cfg, epoch + 1, f"the loss at batch {b + 1}")
             smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
             now = time.perf_counter()
             if now - last_post >= progress_every_s or b == steps - 1:
@@ -391,6 +414,8 @@ def train(
                 )  # fmt: skip
         if cancelled:
             break
+        if not all(bool(p.isfinite().all()) for p in model.parameters()):
+            raise _diverged(cfg, epoch + 1, "the weights")
         if sched is not None and not per_batch:
             sched.step()
         train_loss = loss_sum.item() / (steps * cfg.batch_size)

@@ -194,7 +194,7 @@ class TrainScreen(AppScreen):
                 yield Label("Batch size")
                 yield Input(
                     str(base.batch_size), type="integer", compact=True, id="batch_size",
-                    validators=[Integer(1, 65536, "Batch size must be from 1 to 65536.")],
+                    validators=[Integer(1, 512, "Batch size must be from 1 to 512.")],
                 )  # fmt: skip
                 yield Label("Optimiser")
                 yield Select([(o, o) for o in OPTIMIZERS], value=base.optimizer,
