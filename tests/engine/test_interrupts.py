@@ -58,9 +58,9 @@ def _assert_store_is_whole(root: Path) -> None:
         assert state["epochs_done"] >= 1
         if name in names:
             assert state["epochs_done"] >= store.info(name).epochs_done
-    for path in root.iterdir():  # nothing else but hidden temporary files of a killed write
+    for path in root.iterdir():  # nothing else but hidden temporary files, the lock, claims
         assert path.name.endswith((".safetensors", ".resume.pt")) or (
-            path.name.startswith(".") and path.name.endswith(".tmp")
+            path.name.startswith(".") and path.name.endswith((".tmp", ".claim", ".lock"))
         ), path.name
 
 
