@@ -742,7 +742,7 @@ class ModelStore:
         (only under the lock) a dead process's claim is removed."""
         path = self._claim_path(name)
         try:
-            text = path.read_text()
+            text = _read_small(path)
         except OSError:
             return None
         pid, _, start = text.strip().partition(" ")
@@ -795,7 +795,7 @@ class ModelStore:
     def active_name(self) -> str | None:
         """The model the user made active, if it still exists."""
         try:
-            name = (self.root / ACTIVE_FILE).read_text().strip()
+            name = _read_small(self.root / ACTIVE_FILE).strip()
         except OSError:
             return None
         return name if name and (self.root / (name + SUFFIX)).is_file() else None
@@ -849,7 +849,7 @@ class NameClaim:
     def release(self) -> None:
         """Free the name (only our own claim file is removed)."""
         try:
-            if self.path.read_text().split()[0] == str(os.getpid()):
+            if _read_small(self.path).split()[0] == str(os.getpid()):
                 self.path.unlink()
         except (OSError, IndexError):
             pass
@@ -867,6 +867,16 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: renames still never replace (hard links)
     fcntl = None  # type: ignore[assignment]
+
+
+def _read_small(path: Path, limit: int = 4096) -> str:
+    """The start of a small text file of the store; OSError unless it is a regular file."""
+    try:
+        fd = open_regular(path)
+    except CheckpointError:
+        raise OSError(f"{path.name} is not a regular file") from None
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(limit).decode("utf-8", "replace")
 
 
 def _process_start(pid: int) -> str:

@@ -206,6 +206,8 @@ def test_one_malformed_checkpoint_never_hides_the_good_models(
 
 def test_models_does_not_hang_on_a_fifo_in_the_store(store_dir: Path) -> None:
     os.mkfifo(store_dir / "x.safetensors")
+    (store_dir / "active.txt").unlink()
+    os.mkfifo(store_dir / "active.txt")
     done = subprocess.run(
         [sys.executable, "-m", "mnist_tui", "models", "--models-dir", str(store_dir)],
         capture_output=True, text=True, timeout=60,
