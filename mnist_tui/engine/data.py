@@ -117,8 +117,9 @@ class MnistData:
 
 
 def _idx_size(head: bytes | bytearray) -> int | None:
-    """The size an IDX file with this start says it has, or None until its header is all there."""
-    if len(head) < 4:
+    """The size an IDX file of bytes with this start says it has; None until its header is all
+    there, or when it is no uint8 IDX file at all (then the parser names what is wrong)."""
+    if len(head) < 4 or bytes(head[:3]) != b"\x00\x00\x08":
         return None
     ndim = head[3]
     if len(head) < 4 + 4 * ndim:
