@@ -23,7 +23,7 @@ from mnist_tui.engine.train import (
     near_chance,
     train,
 )
-from mnist_tui.errors import ConfigError, StoreError
+from mnist_tui.errors import CheckpointError, ConfigError, StoreError
 
 
 @dataclass
@@ -96,10 +96,16 @@ def prepare(
                 " there is nothing to resume."
             )
         state = store.load_resume_state(info.name)
-        stored = TrainConfig.from_dict(info.config)
-        # Only the device and threads may change on resume; the rest defines the run.
-        cfg = stored.with_(device=cfg.device, threads=cfg.threads)
-        return cfg.validate(), info.name, state
+        try:
+            stored = TrainConfig.from_dict(info.config)
+            # Only the device and threads may change on resume; the rest defines the run.
+            cfg = stored.with_(device=cfg.device, threads=cfg.threads).validate()
+        except (TypeError, ValueError):  # a stored value of the wrong type
+            raise CheckpointError(
+                f"The training config stored in {info.name!r} is malformed, so it cannot be"
+                " resumed; train it again from the start."
+            ) from None
+        return cfg, info.name, state
     cfg.validate()
     if name:
         if store.path_for(name).exists():

@@ -279,6 +279,19 @@ def test_resume_of_a_wrongly_structured_resume_file_is_one_sentence(
         line = user_error(capsys, "train", "--resume", "half", "--models-dir", str(store_dir),
                           "--data-dir", str(data_dir), "--no-download")  # fmt: skip
         assert "half" in line and "resume" in line
+    # a stored training config of the wrong types is one sentence too
+    bad = {**meta, "config": {"arch": "fast", "epochs": "many", "lr": [1]}}
+    whole = {"epochs_done": 1, "model": {}, "optimizer": {}, "generator": torch.zeros(1),
+             "torch_rng": torch.zeros(1)}  # fmt: skip
+    store.save("half", build_model("fast"), bad, resume_state=whole)
+    line = user_error(capsys, "train", "--resume", "half", "--models-dir", str(store_dir),
+                      "--data-dir", str(data_dir), "--no-download")  # fmt: skip
+    assert "half" in line and "config" in line
+    # a whole-looking state that does not fit the network is one sentence as well
+    store.save("half", build_model("fast"), meta, resume_state=whole)
+    line = user_error(capsys, "train", "--resume", "half", "--models-dir", str(store_dir),
+                      "--data-dir", str(data_dir), "--no-download")  # fmt: skip
+    assert "resume state" in line
 
 
 # --------------------------------------------------------------------------- signals
