@@ -320,3 +320,29 @@ def test_a_dropped_ssh_session_keeps_the_last_epoch(data_dir: Path, tmp_path: Pa
 
     info = ModelStore(root, shipped=NO_SHIPPED).info("hup")
     assert not info.complete and info.resumable and info.epochs_done >= 1
+
+
+# --------------------------------------------------------------------------- concurrent runs
+
+
+@pytest.mark.slow  # two trainings side by side: ~13 s on the shared machine
+def test_two_trains_with_the_same_name_never_both_say_saved(data_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    argv = [sys.executable, "-m", "mnist_tui", "train", "--data-dir", str(data_dir),
+            "--models-dir", str(root), "--name", "same", "--epochs", "1", "--batch-size", "64",
+            "--val-size", "200", "--threads", "1", "--no-download", "--seed"]  # fmt: skip
+    procs = [subprocess.Popen([*argv, str(seed)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for seed in (1, 2)]  # fmt: skip
+    results = [(p.wait(timeout=180), *p.communicate()) for p in procs]
+    saved = [r for r in results if r[0] == 0]
+    assert len(saved) == 1, results
+    assert saved[0][1].startswith("Saved same:")
+    ((code, out, err),) = [r for r in results if r[0] != 0]
+    assert out == "" and code == 2
+    assert err.splitlines()[-1].startswith("mnist-tui: ") and "'same'" in err.splitlines()[-1]
+    assert "internal error" not in err
+    from mnist_tui.engine.store import ModelStore
+
+    (info,) = ModelStore(root, shipped=NO_SHIPPED).list()
+    winner = 1 if results[0][0] == 0 else 2
+    assert info.name == "same" and info.config["seed"] == winner  # the one that said so
