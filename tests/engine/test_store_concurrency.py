@@ -19,83 +19,78 @@ NO_SHIPPED = Path(os.devnull) / "none"
 CTX = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
 
 
-def _claim_and_save(root: str, name: str | None, unique: bool, go, out) -> None:  # noqa: ANN001
+def _claim_and_save(root: str, name: str, unique: bool) -> tuple[str, str, int]:
     """A stand-in for a training run: claim, 'train', save a file under the claimed name."""
     store = ModelStore(root, shipped=NO_SHIPPED)
-    go.wait()
     try:
         with store.claim(name, unique=unique) as claim:
-            time.sleep(0.02)  # the run trains while holding its name
-            path = store.root / (claim.name + SUFFIX)
-            path.write_text(str(os.getpid()))
-            out.put(("saved", claim.name, os.getpid()))
+            time.sleep(0.005)  # the run trains while holding its name
+            (store.root / (claim.name + SUFFIX)).write_text(str(os.getpid()))
+            return ("saved", claim.name, os.getpid())
     except StoreError as exc:
-        out.put(("refused", str(exc), os.getpid()))
+        return ("refused", str(exc), os.getpid())
 
 
-def _race(root: Path, names: list[str | None], unique: bool) -> list[tuple[str, str, int]]:
-    go, out = CTX.Event(), CTX.Queue()
-    procs = [CTX.Process(target=_claim_and_save, args=(str(root), n, unique, go, out))
-             for n in names]  # fmt: skip
+def _rename(root: str, old: str, new: str) -> tuple[str, str, int]:
+    try:
+        ModelStore(root, shipped=NO_SHIPPED).rename(old, new)
+        return ("renamed", old, os.getpid())
+    except StoreError as exc:
+        return ("refused", str(exc), os.getpid())
+
+
+def _worker(task, rounds: list[tuple], barrier, out) -> None:  # noqa: ANN001
+    for round_, args in enumerate(rounds):
+        barrier.wait(timeout=60)  # every process starts each round at the same moment
+        out.put((round_, task(*args)))
+
+
+def _race(task, per_process: list[list[tuple]]) -> list[list[tuple[str, str, int]]]:  # noqa: ANN001
+    """Run ``task`` in several real processes at once, round after round; results per round."""
+    barrier, out = CTX.Barrier(len(per_process)), CTX.Queue()
+    procs = [CTX.Process(target=_worker, args=(task, rounds, barrier, out))
+             for rounds in per_process]  # fmt: skip
     for p in procs:
         p.start()
-    go.set()
-    results = [out.get(timeout=30) for _ in procs]
+    results: list[list[tuple[str, str, int]]] = [[] for _ in per_process[0]]
+    for _ in range(len(per_process) * len(per_process[0])):
+        round_, result = out.get(timeout=60)
+        results[round_].append(result)
     for p in procs:
         p.join(timeout=30)
     return results
 
 
 def test_two_runs_with_the_same_name_never_both_save(tmp_path: Path) -> None:
-    for round_ in range(50):
-        root = tmp_path / f"r{round_}"
-        results = _race(root, ["same", "same"], unique=False)
+    rounds = [(str(tmp_path / f"r{i}"), "same", False) for i in range(100)]
+    for i, results in enumerate(_race(_claim_and_save, [rounds, rounds])):
         saved = [r for r in results if r[0] == "saved"]
         assert len(saved) == 1, results  # one wins, the other is told, nothing is overwritten
         (refused,) = [r for r in results if r[0] == "refused"]
         assert "same" in refused[1] and refused[1].endswith(".")
-        assert (root / "same.safetensors").read_text() == str(saved[0][2])
+        assert (tmp_path / f"r{i}" / "same.safetensors").read_text() == str(saved[0][2])
 
 
 def test_default_names_started_in_the_same_second_never_collide(tmp_path: Path) -> None:
-    for round_ in range(20):
-        root = tmp_path / f"r{round_}"
-        results = _race(root, ["fast-20260101-120000"] * 4, unique=True)
+    rounds = [(str(tmp_path / f"r{i}"), "fast-20260101-120000", True) for i in range(50)]
+    for i, results in enumerate(_race(_claim_and_save, [rounds] * 4)):
         assert all(r[0] == "saved" for r in results), results
         names = sorted(r[1] for r in results)
         assert len(set(names)) == 4, names
         for _, name, pid in results:
-            assert (root / (name + SUFFIX)).read_text() == str(pid)
+            assert (tmp_path / f"r{i}" / (name + SUFFIX)).read_text() == str(pid)
 
 
-def _rename(root: str, old: str, new: str, go, out) -> None:  # noqa: ANN001
-    store = ModelStore(root, shipped=NO_SHIPPED)
-    go.wait()
-    try:
-        store.rename(old, new)
-        out.put(("renamed", old))
-    except StoreError as exc:
-        out.put(("refused", str(exc)))
-
-
-@pytest.mark.parametrize("rounds", [50, pytest.param(300, marks=pytest.mark.slow)])
-def test_concurrent_renames_to_one_name_never_overwrite_a_model(
-    tmp_path: Path, rounds: int
-) -> None:
-    for round_ in range(rounds):
-        root = tmp_path / f"r{round_}"
+@pytest.mark.parametrize("count", [100, pytest.param(2000, marks=pytest.mark.slow)])
+def test_concurrent_renames_to_one_name_never_overwrite_a_model(tmp_path: Path, count: int) -> None:
+    for i in range(count):
+        root = tmp_path / f"r{i}"
         root.mkdir()
         (root / "a.safetensors").write_text("a")
         (root / "b.safetensors").write_text("b")
-        go, out = CTX.Event(), CTX.Queue()
-        procs = [CTX.Process(target=_rename, args=(str(root), old, "z", go, out))
-                 for old in ("a", "b")]  # fmt: skip
-        for p in procs:
-            p.start()
-        go.set()
-        results = [out.get(timeout=30) for _ in procs]
-        for p in procs:
-            p.join(timeout=30)
+    per_process = [[(str(tmp_path / f"r{i}"), old, "z") for i in range(count)] for old in "ab"]
+    for i, results in enumerate(_race(_rename, per_process)):
+        root = tmp_path / f"r{i}"
         renamed = [r[1] for r in results if r[0] == "renamed"]
         assert len(renamed) == 1, results
         kept = "b" if renamed == ["a"] else "a"
