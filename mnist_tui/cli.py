@@ -251,9 +251,11 @@ class _StopFlag:
             if self.stopped and sig != getattr(signal, "SIGHUP", None):
                 raise KeyboardInterrupt
             self.stopped = True
-            why = "hang-up (the terminal went away)" if sig != signal.SIGINT else "Ctrl+C"
-            if sig == getattr(signal, "SIGTERM", None):
-                why = "SIGTERM"
+            why = {
+                signal.SIGINT: "Ctrl+C",
+                getattr(signal, "SIGTERM", None): "SIGTERM",
+                getattr(signal, "SIGHUP", None): "hang-up (the terminal went away)",
+            }.get(sig, "a signal")
             try:
                 sys.stderr.write(
                     f"\nStopping after this batch on {why}; the last completed epoch is kept"
