@@ -145,8 +145,8 @@ def run_training(
     # Held from before training until the run has saved: two runs never save under one name.
     with store.claim(name, resume=bool(resume), unique=unique) as claim:
         return _train_claimed(
-            cfg, store=store, data_dir=data_dir, name=claim.name, resume_state=resume_state,
-            on_event=on_event, should_stop=should_stop, download=download, data=data,
+            cfg, store=store, name=claim.name, resume_state=resume_state, on_event=on_event,
+            should_stop=should_stop, data=data,
         )  # fmt: skip
 
 
@@ -154,21 +154,14 @@ def _train_claimed(
     cfg: TrainConfig,
     *,
     store: ModelStore,
-    data_dir: str | os.PathLike[str] | None,
     name: str,
     resume_state: dict[str, Any] | None,
     on_event: EventFn | None,
     should_stop: Callable[[], bool] | None,
-    download: bool,
-    data: MnistData | None,
+    data: MnistData,
 ) -> RunOutcome:
+    """Train, test and save under ``name``, which the caller has claimed."""
     emit = on_event or (lambda _e: None)
-    if data is None:
-        emit(Status(f"Loading {cfg.dataset} data"))
-        data = load_dataset(
-            cfg.dataset, data_dir, val_size=cfg.val_size, download=download,
-            progress=lambda f, d, t: emit(DownloadProgress(f, d, t)),
-        )  # fmt: skip
     emit(Status(f"Training {cfg.arch} as {name}"))
 
     def save_partial(partial: TrainResult) -> None:

@@ -36,9 +36,10 @@ def near_chance(accuracy: float | None) -> bool:
 
 
 def _diverged(cfg: TrainConfig, epoch: int, where: str) -> DivergedError:
+    kept = f" (epoch {epoch - 1} stays as an unfinished run)" if epoch > 1 else ""
     return DivergedError(
         f"Training diverged in epoch {epoch} ({where} became NaN or infinite) with learning rate"
-        f" {cfg.lr:g}; no complete model was saved, so try a smaller --lr."
+        f" {cfg.lr:g}; no complete model was saved{kept}, so try a smaller --lr."
     )
 
 
