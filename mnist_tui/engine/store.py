@@ -727,7 +727,10 @@ class ModelStore:
             raise _store_write_error(exc, self.root, "to the store") from None
         try:
             if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except OSError:
+                    pass  # no locks on this file system: O_EXCL claims and links still hold
             held.add(key)
             yield
         finally:
