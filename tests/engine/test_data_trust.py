@@ -134,7 +134,7 @@ def _gz_files(draw: st.DrawFn) -> bytes:
     return blob + draw(st.binary(max_size=20))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(
     blob=_gz_files(), which=st.sampled_from(["train-images-idx3-ubyte", "t10k-labels-idx1-ubyte"])
