@@ -80,6 +80,13 @@ def _common() -> argparse.ArgumentParser:
     g.add_argument(
         "--device", choices=DEVICES, default="auto", help="where to compute (default: auto)"
     )
+    # SUPPRESS: a subcommand's default must not undo `mnist-tui --color 256 tui`.
+    common.add_argument(
+        "--color",
+        choices=("truecolor", "256", "16", "none"),
+        default=argparse.SUPPRESS,
+        help="colour depth of the art and the UI (default: what the terminal advertises)",
+    )
     return common
 
 
@@ -291,7 +298,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.events:
 
         def on_event(event: Any) -> None:
-            print(json.dumps({**event.__dict__}), flush=True)
+            try:
+                print(json.dumps({**event.__dict__}), flush=True)
+            except (BrokenPipeError, ValueError):
+                # The UI reading us has gone (it crashed): train on unread, saving each epoch.
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the run
     elif args.json:
         on_event = _Progress() if sys.stderr.isatty() else None
     else:
@@ -377,7 +388,8 @@ def _show_prediction(pred: Any) -> None:
 
     from mnist_tui import render
 
-    console = Console(highlight=False)
+    depth = render.current_depth()
+    console = Console(highlight=False, color_system=render.rich_color_system(depth))  # type: ignore[arg-type]
     ascii_mode = _no_color()
     art = _join(render.ascii_image(pred.pixels) if ascii_mode else render.gray_image(pred.pixels))
     bars = _join(
@@ -402,7 +414,23 @@ def _join(lines: Any) -> Any:
 
 
 def _no_color() -> bool:
-    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
+    """Whether art on stdout is plain ASCII (the depth chosen by ``_use_art_depth``)."""
+    from mnist_tui import render
+
+    return render.current_depth() == "none"
+
+
+def _use_art_depth(args: argparse.Namespace) -> Any:
+    """The colour depth for art on stdout (``--color``, else the terminal's; none when piped or
+    when the locale cannot show half-blocks), made the depth every render call draws for."""
+    from mnist_tui import render
+
+    choice = getattr(args, "color", None)
+    depth = render.resolve_depth(choice, os.environ, sys.stdout.isatty())
+    if choice is None and not render.utf8_locale():
+        depth = "none"
+    render.use_depth(depth)
+    return depth
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
@@ -415,9 +443,10 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
     loaded = _load_model(args)
     filters = first_layer_filters(loaded.model)
-    ascii_mode = args.ascii or bool(os.environ.get("NO_COLOR"))
+    depth = render.current_depth()
+    ascii_mode = args.ascii or depth == "none"
     width = shutil.get_terminal_size((80, 24)).columns
-    console = Console(highlight=False, width=width)
+    console = Console(highlight=False, width=width, color_system=render.rich_color_system(depth))  # type: ignore[arg-type]
     n, kh, kw = filters.shape
     console.print(
         f"{loaded.info.name} · {loaded.info.arch} · first layer: {n} filters of {kh}×{kw}"
@@ -489,7 +518,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         return EXIT_USER_ERROR
     return run_app(
         data_dir=args.data_dir, models_dir=args.models_dir, dataset=args.dataset or "mnist",
-        model=args.model, device=args.device,
+        model=args.model, device=args.device, color=getattr(args, "color", None),
     )  # fmt: skip
 
 
@@ -507,6 +536,8 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mnist-tui` command; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.command not in (None, "tui"):
+        _use_art_depth(args)
     try:
         return COMMANDS[args.command](args)
     except MnistTuiError as exc:

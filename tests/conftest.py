@@ -26,6 +26,21 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(autouse=True)
+def _truecolor_utf8_terminal(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN202
+    """Every test sees the same terminal, a UTF-8 truecolor one, whatever runs the suite (the
+    app and the CLI read TERM/COLORTERM/NO_COLOR/LANG); tests of other depths ask for them."""
+    from mnist_tui.render import use_depth
+
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    for name in ("NO_COLOR", "TEXTUAL_COLOR_SYSTEM", "LC_ALL", "LC_CTYPE"):
+        monkeypatch.delenv(name, raising=False)
+    use_depth("truecolor")
+    yield
+    use_depth("truecolor")
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic MNIST-format data set (1,200 train / 300 test), read-only by use."""

@@ -8,7 +8,7 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 
-from mnist_tui.render.colors import contrasting_text, sequential
+from mnist_tui.render.colors import ColorDepth, contrasting_text, current_depth, sequential
 
 # Index k is a bar end k/8 of a cell wide; index 0 is no partial cell.
 EIGHTHS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
@@ -77,6 +77,7 @@ def heatmap(
     ascii: bool = False,
     cell_width: int | None = None,
     corner: str = "",
+    depth: ColorDepth | None = None,
 ) -> list[Text]:
     """Draw a count matrix (e.g. a 10x10 confusion matrix, rows = true, columns = predicted).
 
@@ -84,7 +85,10 @@ def heatmap(
     count on a viridis background scaled by log(1 + count), so a handful of errors is still visible
     next to a diagonal of thousands; zero cells show a dim "·" ("." in ASCII). Diagonal counts are
     bold. Cells are as wide as the largest count plus two (at least 4): 10 classes fit 80 columns.
+    Backgrounds come from viridis's table for ``depth``; depth ``"none"`` draws as ``ascii``.
     """
+    depth = current_depth(depth)
+    ascii = ascii or depth == "none"
     counts = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
     if counts.ndim != 2:
         raise ValueError(f"Expected a 2-D matrix, got shape {counts.shape}.")
@@ -101,7 +105,7 @@ def heatmap(
 
     # log1p keeps one stray error distinguishable from zero and from a diagonal of thousands.
     level = np.log1p(counts) / np.log1p(biggest) if biggest > 0 else np.zeros(counts.shape)
-    background = sequential(0.15 + 0.85 * level, "viridis")
+    background = sequential(0.15 + 0.85 * level, "viridis", depth)
     foreground = contrasting_text(background)
 
     header = Text(f"{corner:>{label_width}} ", style="" if ascii else "dim")

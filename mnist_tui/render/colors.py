@@ -1,35 +1,40 @@
 """Colour scales for text art: arrays of values in, arrays of uint8 RGB out.
 
 The scales are piecewise-linear ramps through a few anchor colours, vectorised with ``np.interp``
-so that a whole image is coloured in one call. Colour depth is rich's job: styles are built from
-24-bit colours and a ``Console(color_system="256")`` downgrades them to the nearest xterm colour
-when it prints. Whether to draw in colour at all (``NO_COLOR``, ``TERM=dumb``) is the caller's
-choice; :func:`no_color_requested` and :func:`color_depth` only read the environment for it.
+so that a whole image is coloured in one call. These truecolor ramps are the one
+definition of each scale; ``palette.py`` derives a table per colour depth from them (exact xterm
+colours for 256, four greys or two-hue shade glyphs for 16), so no terminal re-quantises a scale.
+The depth in use is a fact of the process, like the locale: the app and the CLI set it once with
+:func:`use_depth` (from :func:`color_depth` or ``--color``) and every art function follows it
+unless given ``depth=``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
-ColorDepth = Literal["truecolor", "256"]
+ColorDepth = Literal["truecolor", "256", "16", "none"]
+COLOR_DEPTHS: tuple[ColorDepth, ...] = ("truecolor", "256", "16", "none")
 SequentialMap = Literal["gray", "viridis"]
 
-# Blue -> near-black -> red/orange; CIE lightness ~83, 56, 36, 15, 39, 60, 84 so that equal
-# magnitudes look equally strong on either side and zero recedes into a dark terminal.
+# Blue -> near-black -> orange; CIE lightness ~83, 56, 36, 15, 39, 60, 82 so that equal
+# magnitudes look equally strong on either side and zero recedes into a dark terminal. Zero is a
+# neutral grey (xterm 235) and each half keeps its hue within 26 degrees (LCh), so no tint drifts.
 _DIVERGING_POS = np.linspace(-1.0, 1.0, 7)
 _DIVERGING_RGB = np.array(
     [
         (170, 210, 255),
         (60, 135, 235),
         (35, 80, 170),
-        (38, 38, 42),
-        (165, 50, 38),
-        (228, 112, 55),
-        (255, 200, 140),
+        (38, 38, 38),
+        (150, 60, 45),
+        (222, 110, 62),
+        (255, 188, 150),
     ],
     dtype=np.float64,
 )
@@ -64,24 +69,177 @@ def _ramp(v: np.ndarray, positions: np.ndarray, colors: np.ndarray) -> np.ndarra
     return out.reshape(*np.shape(v), 3)
 
 
-def diverging(v: np.ndarray | float) -> np.ndarray:
+_depth: ColorDepth = "truecolor"
+
+
+def use_depth(depth: ColorDepth) -> None:
+    """Make ``depth`` the colour depth every art function draws for (set once at start-up)."""
+    global _depth
+    if depth not in COLOR_DEPTHS:
+        raise ValueError(f"Unknown colour depth {depth!r}; use one of {', '.join(COLOR_DEPTHS)}.")
+    _depth = depth
+
+
+def current_depth(depth: ColorDepth | None = None) -> ColorDepth:
+    """``depth`` if given, else the process-wide depth set by :func:`use_depth`."""
+    return _depth if depth is None else depth
+
+
+def _levels(v: np.ndarray, low: float, high: float, steps: int) -> np.ndarray:
+    """Indices of the nearest of ``steps + 1`` even levels over [low, high]; NaN counts as zero."""
+    flat = np.clip(np.nan_to_num(np.asarray(v, dtype=np.float64), nan=0.0), low, high)
+    return np.rint((flat - low) / (high - low) * steps).astype(np.intp)
+
+
+def diverging(v: np.ndarray | float, depth: ColorDepth | None = None) -> np.ndarray:
     """Map values in [-1, 1] to RGB: blue for negative, near-black at zero, orange for positive.
 
     Values outside [-1, 1] are clamped; NaN counts as zero. Returns uint8 ``v.shape + (3,)``.
+    At 256 colours every colour is an exact xterm colour of the designed table; at 16 colours
+    the colour is a shade glyph's ink (see :func:`diverging_shades`).
     """
-    return _ramp(np.asarray(v), _DIVERGING_POS, _DIVERGING_RGB)
+    depth = current_depth(depth)
+    v = np.asarray(v)
+    if depth == "256":
+        return _diverging_256()[_levels(v, -1.0, 1.0, 2 * _HALF_LEVELS_256)]
+    if depth == "16":
+        return diverging_shades(v)[1]
+    return _ramp(v, _DIVERGING_POS, _DIVERGING_RGB)
 
 
-def sequential(v: np.ndarray | float, cmap: SequentialMap = "gray") -> np.ndarray:
+def diverging_shades(v: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """The 16-colour form of the diverging scale: shade glyph index (into ``palette.SHADES``)
+    growing with |v|, and its ink colour, bright blue for negative and yellow for positive."""
+    from mnist_tui.render.palette import ANSI16_RGB
+
+    v = np.nan_to_num(np.clip(np.asarray(v, dtype=np.float64), -1.0, 1.0), nan=0.0)
+    level = np.rint(np.abs(v) * 4).astype(np.intp)
+    rgb = np.where(
+        (v < 0)[..., None],
+        np.array(ANSI16_RGB["bright_blue"], dtype=np.uint8),
+        np.array(ANSI16_RGB["yellow"], dtype=np.uint8),
+    ).astype(np.uint8)
+    return level, rgb
+
+
+def sequential(
+    v: np.ndarray | float, cmap: SequentialMap = "gray", depth: ColorDepth | None = None
+) -> np.ndarray:
     """Map values in [0, 1] to RGB: ``"gray"`` black to white (digits), ``"viridis"`` (heatmaps).
 
     Values outside [0, 1] are clamped; NaN counts as zero. Returns uint8 ``v.shape + (3,)``.
+    At 256 colours the colours come from the scale's exact-xterm table; at 16, four greys.
     """
-    if cmap == "gray":
-        return _ramp(np.asarray(v), _GRAY_POS, _GRAY_RGB)
-    if cmap == "viridis":
-        return _ramp(np.asarray(v), _VIRIDIS_POS, _VIRIDIS_RGB)
-    raise ValueError(f"Unknown colour map {cmap!r}; use 'gray' or 'viridis'.")
+    if cmap not in _SEQUENTIAL:
+        raise ValueError(f"Unknown colour map {cmap!r}; use 'gray' or 'viridis'.")
+    depth = current_depth(depth)
+    v = np.asarray(v)
+    if depth == "256":
+        return _sequential_256(cmap)[_levels(v, 0.0, 1.0, _SEQUENTIAL_LEVELS_256 - 1)]
+    if depth == "16":
+        return _greys_16()[_levels(v, 0.0, 1.0, 3)]
+    positions, colors = _SEQUENTIAL[cmap]
+    return _ramp(v, positions, colors)
+
+
+_SEQUENTIAL: dict[str, tuple[np.ndarray, np.ndarray]] = {
+    "gray": (_GRAY_POS, _GRAY_RGB),
+    "viridis": (_VIRIDIS_POS, _VIRIDIS_RGB),
+}
+
+# Levels per half of the 256-colour diverging scale, and levels of a 256-colour sequential scale:
+# as many as the xterm palette can give with lightness rising by >= 3 L* a step.
+_HALF_LEVELS_256 = 8
+_SEQUENTIAL_LEVELS_256 = 16
+_HUE_BAND = 35.0  # degrees each half of a diverging scale may span
+
+
+@lru_cache(maxsize=1)
+def _diverging_256() -> np.ndarray:
+    """The 256-colour diverging table: 2 * 8 + 1 exact xterm colours from -1 to +1."""
+    from mnist_tui.render.palette import (
+        chroma,
+        delta_e94,
+        hue_degrees,
+        monotone_pick,
+        srgb_to_lab,
+        xterm_candidates,
+    )
+
+    cand_rgb, cand_lab = xterm_candidates()
+    zero_lab = srgb_to_lab(_ramp(np.array(0.0), _DIVERGING_POS, _DIVERGING_RGB))
+    greys = chroma(cand_lab) < 2.0
+    zero = int(np.argmin(np.where(greys, np.linalg.norm(cand_lab - zero_lab, axis=1), np.inf)))
+    zero_l = float(cand_lab[zero, 0])
+    halves: list[np.ndarray] = []
+    for sign in (-1.0, 1.0):
+        values = sign * np.arange(1, _HALF_LEVELS_256 + 1) / _HALF_LEVELS_256
+        target_lab = srgb_to_lab(_ramp(values, _DIVERGING_POS, _DIVERGING_RGB))
+        hues = hue_degrees(target_lab)[chroma(target_lab) >= 5.0]
+        design = np.degrees(np.angle(np.exp(1j * np.radians(hues)).mean())) % 360.0
+        best: tuple[float, list[int]] | None = None
+        # Lightness steps as large as the palette allows; then the band may slide a little off
+        # the design's hue where the palette has closer colours.
+        for step in (3.0, 2.0, 1.0, 0.0):
+            for centre in design + np.arange(-10.0, 10.5, 2.5):
+                off = np.abs((hue_degrees(cand_lab) - centre + 180.0) % 360.0 - 180.0)
+                ok = (off <= _HUE_BAND / 2 - 0.5) & (chroma(cand_lab) >= 5.0)
+                allowed = np.broadcast_to(ok, (len(values), len(cand_lab)))
+                try:
+                    picks = monotone_pick(target_lab, cand_lab, allowed, zero_l, step)
+                except ValueError:
+                    continue
+                cost = float(delta_e94(target_lab, cand_lab[picks]).sum())
+                if best is None or cost < best[0]:
+                    best = (cost, picks)
+            if best is not None:
+                break
+        if best is None:
+            raise ValueError("The xterm palette cannot hold this diverging scale.")
+        picks = best[1]
+        halves.append(cand_rgb[picks])
+    return np.concatenate([halves[0][::-1], cand_rgb[[zero]], halves[1]]).astype(np.uint8)
+
+
+@lru_cache(maxsize=4)
+def _sequential_256(cmap: str) -> np.ndarray:
+    """A 256-colour sequential table: 16 exact xterm colours with strictly rising lightness."""
+    from mnist_tui.render.palette import chroma, hue_degrees, srgb_to_lab, xterm_candidates
+
+    cand_rgb, cand_lab = xterm_candidates()
+    positions, colors = _SEQUENTIAL[cmap]
+    values = np.linspace(0.0, 1.0, _SEQUENTIAL_LEVELS_256)
+    target_lab = srgb_to_lab(_ramp(values, positions, colors))
+    # A colourful target keeps a colourful pick of a nearby hue (no grey or mauve steps in
+    # the middle of viridis); a grey target (the gray map) may take any colour.
+    allowed = chroma(cand_lab)[None, :] >= 0.5 * chroma(target_lab)[:, None]
+    hue_off = np.abs(
+        (hue_degrees(cand_lab)[None, :] - hue_degrees(target_lab)[:, None] + 180.0) % 360.0 - 180.0
+    )
+    allowed &= (hue_off <= 40.0) | (chroma(target_lab)[:, None] < 10.0)
+    return cand_rgb[_pick(target_lab, cand_lab, allowed, -1e9)].astype(np.uint8)
+
+
+def _pick(
+    target_lab: np.ndarray, cand_lab: np.ndarray, allowed: np.ndarray, floor_l: float
+) -> list[int]:
+    """The closest monotone pick, with the largest lightness step (3, 2 or 1 L*) that fits."""
+    from mnist_tui.render.palette import monotone_pick
+
+    for step in (3.0, 2.0, 1.0):
+        try:
+            return monotone_pick(target_lab, cand_lab, allowed, floor_l, step)
+        except ValueError:
+            continue
+    return monotone_pick(target_lab, cand_lab, allowed, floor_l, 0.0)
+
+
+@lru_cache(maxsize=1)
+def _greys_16() -> np.ndarray:
+    from mnist_tui.render.palette import ANSI16_RGB
+
+    names = ("black", "bright_black", "white", "bright_white")
+    return np.array([ANSI16_RGB[n] for n in names], dtype=np.uint8)
 
 
 def to_unit(a: np.ndarray) -> np.ndarray:
@@ -121,11 +279,60 @@ def no_color_requested(environ: Mapping[str, str] | None = None) -> bool:
 
 
 def color_depth(environ: Mapping[str, str] | None = None) -> ColorDepth:
-    """``"truecolor"`` when ``COLORTERM`` advertises 24-bit colour, else ``"256"``.
+    """The colour depth a terminal gets, decided as Textual (through rich) decides it.
 
-    Pass the answer as ``Console(color_system=...)``; rich then downgrades every 24-bit style.
+    ``NO_COLOR`` (non-empty) or ``TERM=dumb``: ``"none"``. ``TEXTUAL_COLOR_SYSTEM`` wins when set
+    (``truecolor``, ``256``, ``standard``/``16``). ``COLORTERM=truecolor|24bit``: truecolor.
+    Otherwise the end of ``TERM``: ``-256color`` (or ``-kitty``) gives 256, anything else
+    (``xterm``, ``screen``, ``linux``) 16, as rich's ``_TERM_COLORS``. Over SSH, which does not
+    forward ``COLORTERM``, that is 256 for ``xterm-256color``.
     """
     env = os.environ if environ is None else environ
+    if no_color_requested(env):
+        return "none"
+    forced = env.get("TEXTUAL_COLOR_SYSTEM", "").strip().lower()
+    if forced in ("truecolor", "24bit"):
+        return "truecolor"
+    if forced in ("256", "8bit", "eight_bit"):
+        return "256"
+    if forced in ("standard", "16", "windows"):
+        return "16"
     if env.get("COLORTERM", "").strip().lower() in ("truecolor", "24bit"):
         return "truecolor"
-    return "256"
+    colors = env.get("TERM", "").strip().lower().rpartition("-")[2]
+    return "256" if colors in ("256color", "kitty") else "16"
+
+
+def resolve_depth(
+    choice: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    is_terminal: bool = True,
+) -> ColorDepth:
+    """The depth to draw for: ``--color`` when given, else ``none`` when output is not a
+    terminal, else what the terminal advertises (:func:`color_depth`)."""
+    if choice is not None:
+        if choice not in COLOR_DEPTHS:
+            raise ValueError(f"Unknown colour depth {choice!r}; use {', '.join(COLOR_DEPTHS)}.")
+        return choice  # type: ignore[return-value]
+    if not is_terminal:
+        return "none"
+    return color_depth(environ)
+
+
+def rich_color_system(depth: ColorDepth) -> str | None:
+    """The ``color_system`` name rich and Textual use for a depth (None: no colour)."""
+    return {"truecolor": "truecolor", "256": "256", "16": "standard", "none": None}[depth]
+
+
+def utf8_locale(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the locale (``LC_ALL``, else ``LC_CTYPE``, else ``LANG``) is UTF-8.
+
+    Under ``LANG=C`` a terminal may show half-blocks and box drawing as junk, so art and frames
+    fall back to ASCII. An unset locale counts as UTF-8 (the usual default of modern systems).
+    """
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "utf-8" in value.lower() or "utf8" in value.lower()
+    return True

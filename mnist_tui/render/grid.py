@@ -10,8 +10,8 @@ from rich.style import Style
 from rich.text import Text
 
 from mnist_tui.render.ascii import SIGNED_RAMP, ascii_signed
-from mnist_tui.render.colors import diverging, normalise_signed
-from mnist_tui.render.halfblock import halfblock_lines, scale_nearest
+from mnist_tui.render.colors import ColorDepth, current_depth, diverging, normalise_signed
+from mnist_tui.render.halfblock import halfblock_lines, scale_nearest, shade_lines
 
 TileContent = Text | Sequence[str] | Sequence[Text]
 Tile = tuple[str, TileContent]
@@ -131,14 +131,18 @@ def filter_grid(
     max_height: int | None = None,
     gap: int = 1,
     labels: Sequence[str] | None = None,
+    depth: ColorDepth | None = None,
 ) -> list[Text]:
     """Draw N kernels (array ``(N, kh, kw)``) as a grid of tiles labelled with their index.
 
     Colours share one symmetric scale, ``vmax = max |w|`` over all filters, so magnitudes compare
     across tiles; ``per_filter_scale=True`` stretches each filter to its own max instead. ``scale``
     is the half-block pixel size; ``None`` picks the largest that fits ``max_height`` lines (20).
-    ``ascii=True`` draws with the signed ramp (see ``ascii.SIGNED_RAMP``) at a similar footprint.
+    ``ascii=True`` (or depth ``"none"``) draws with the signed ramp (see ``ascii.SIGNED_RAMP``)
+    at a similar footprint; at 16 colours the tiles are two-hue shade glyphs, same footprint.
     """
+    depth = current_depth(depth)
+    ascii = ascii or depth == "none"
     weights = np.nan_to_num(np.asarray(filters, dtype=np.float64))
     if weights.ndim != 3:
         raise ValueError(f"Expected filters of shape (N, kh, kw), got {weights.shape}.")
@@ -161,8 +165,12 @@ def filter_grid(
         rows_per_pixel = max(1, scale // 2)
         for name, w in zip(names, unit, strict=True):
             tiles.append((name, ascii_signed(scale_nearest(w, rows_per_pixel), vmax=1.0)))
+    elif depth == "16":
+        rows_per_pixel = max(1, scale // 2)
+        for name, w in zip(names, unit, strict=True):
+            tiles.append((name, shade_lines(scale_nearest(w, rows_per_pixel))))
     else:
-        rgb = diverging(unit)
+        rgb = diverging(unit, depth)
         for name, image in zip(names, rgb, strict=True):
             tiles.append((name, halfblock_lines(scale_nearest(image, scale))))
     # ASCII mode promises text with no escape codes at all, so labels go unstyled too.
@@ -173,11 +181,17 @@ def _format_value(v: float) -> str:
     return f"{v:.3g}"
 
 
-def legend(vmax: float, width: int = 24, ascii: bool = False) -> list[Text]:
+def legend(
+    vmax: float, width: int = 24, ascii: bool = False, depth: ColorDepth | None = None
+) -> list[Text]:
     """Two lines explaining the diverging scale: a colour (or ASCII ramp) bar, then -vmax, 0, +vmax.
 
-    ``width`` is widened if the end labels would not fit under the bar.
+    The bar is drawn exactly as the art is at ``depth``: exact palette colours at 256, shade
+    glyphs at 16, the ASCII ramp with ``ascii`` or no colour. ``width`` is widened if the end
+    labels would not fit under the bar.
     """
+    depth = current_depth(depth)
+    ascii = ascii or depth == "none"
     left = "-" + _format_value(abs(vmax))
     right = "+" + _format_value(abs(vmax))
     width = max(width, len(left) + len(right) + 3)
@@ -185,9 +199,11 @@ def legend(vmax: float, width: int = 24, ascii: bool = False) -> list[Text]:
     if ascii:
         levels = np.rint((values + 1.0) / 2.0 * (len(SIGNED_RAMP) - 1)).astype(np.intp)
         bar = Text("".join(SIGNED_RAMP[i] for i in levels))
+    elif depth == "16":
+        bar = shade_lines(values[None, :], width_scale=1)[0]
     else:
         bar = Text()
-        for r, g, b in diverging(values).tolist():
+        for r, g, b in diverging(values, depth).tolist():
             bar.append(" ", style=f"on rgb({r},{g},{b})")
     labels = [" "] * width
     labels[: len(left)] = left

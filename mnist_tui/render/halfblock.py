@@ -14,12 +14,16 @@ from rich.style import Style
 from rich.text import Span, Text
 
 from mnist_tui.render.colors import (
+    ColorDepth,
     SequentialMap,
+    current_depth,
     diverging,
+    diverging_shades,
     normalise_signed,
     sequential,
     to_unit,
 )
+from mnist_tui.render.palette import ANSI16_RGB, SHADES
 
 UPPER_HALF = "▀"
 
@@ -103,23 +107,52 @@ def fit_scale(h: int, w: int, max_cols: int, max_rows: int) -> int:
     return max(1, min(by_cols, by_rows))
 
 
-def gray_image(a: np.ndarray, scale: int = 1, cmap: SequentialMap = "gray") -> Text:
+def gray_image(
+    a: np.ndarray,
+    scale: int = 1,
+    cmap: SequentialMap = "gray",
+    depth: ColorDepth | None = None,
+) -> Text:
     """Render a 2-D intensity image (float in [0, 1] or uint8) as half-blocks, black to white.
 
     A 28x28 digit at scale 1 is 28 columns by 14 rows. ``cmap="viridis"`` suits activation maps.
+    Colours are the scale's table for ``depth`` (default: the process's depth).
     """
     a = np.asarray(a)
     if a.ndim != 2:
         raise ValueError(f"Expected a 2-D image, got shape {a.shape}.")
-    return halfblock(sequential(scale_nearest(to_unit(a), scale), cmap))
+    return halfblock(sequential(scale_nearest(to_unit(a), scale), cmap, depth))
 
 
-def signed_image(a: np.ndarray, vmax: float | None = None, scale: int = 1) -> Text:
+def shade_lines(unit: np.ndarray, width_scale: int = 2) -> list[Text]:
+    """A 2-D array in [-1, 1] as two-hue shade glyphs, the 16-colour form of the diverging scale.
+
+    Each value is one row tall and ``width_scale`` cells wide; ``" ░▒▓█"`` grows with |v| in
+    bright blue (negative) or yellow (positive) on black, so the sign survives 16 colours.
+    """
+    level, ink = diverging_shades(unit)
+    black = _color(int(_pack(np.array(ANSI16_RGB["black"]))))
+    lines: list[Text] = []
+    for level_row, ink_row in zip(level.tolist(), _pack(ink).tolist(), strict=True):
+        line = Text()
+        for lv, colour in zip(level_row, ink_row, strict=True):
+            line.append(SHADES[lv] * width_scale, style=Style(color=_color(colour), bgcolor=black))
+        lines.append(line)
+    return lines
+
+
+def signed_image(
+    a: np.ndarray, vmax: float | None = None, scale: int = 1, depth: ColorDepth | None = None
+) -> Text:
     """Render a 2-D signed array (e.g. a conv filter) with the diverging scale, ±vmax at the ends.
 
     ``vmax`` defaults to the largest magnitude in ``a``; an all-zero array is all zero-colour.
+    At 16 colours the picture is shade glyphs (see :func:`shade_lines`), two cells a pixel.
     """
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 2:
         raise ValueError(f"Expected a 2-D array, got shape {a.shape}.")
-    return halfblock(diverging(scale_nearest(normalise_signed(a, vmax), scale)))
+    unit = scale_nearest(normalise_signed(a, vmax), scale)
+    if current_depth(depth) == "16":
+        return Text("\n").join(shade_lines(unit[::2] if scale > 1 else unit))
+    return halfblock(diverging(unit, depth))

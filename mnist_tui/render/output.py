@@ -10,13 +10,22 @@ from rich.color import ColorSystem as ColorSystemEnum
 from rich.style import Style
 from rich.text import Span, Text
 
-ColorSystem = Literal["truecolor", "256", "standard"]
+ColorSystem = Literal["truecolor", "256", "16", "standard", "none"]
 
 _SYSTEMS = {
     "truecolor": ColorSystemEnum.TRUECOLOR,
     "256": ColorSystemEnum.EIGHT_BIT,
+    "16": ColorSystemEnum.STANDARD,
     "standard": ColorSystemEnum.STANDARD,
 }
+
+
+def eight_bit_rgb(number: int) -> tuple[int, int, int]:
+    """The RGB rich (and so Textual) assumes for xterm colour ``number``."""
+    from rich._palettes import EIGHT_BIT_PALETTE
+
+    r, g, b = EIGHT_BIT_PALETTE[number]
+    return (int(r), int(g), int(b))
 
 
 def to_plain(lines: Iterable[Text | str]) -> str:
@@ -48,13 +57,17 @@ def _sgr(style: Style, system: ColorSystemEnum) -> str:
 def to_ansi(lines: Iterable[Text | str], color_system: ColorSystem = "truecolor") -> str:
     """Join lines into one string with ANSI escapes for ``color_system``; lines are never wrapped.
 
-    24-bit colours are downgraded to the nearest of 256 (or 16) by rich's ``Color.downgrade``.
+    24-bit colours are downgraded to 256 (or 16) by rich's ``Color.downgrade``, as Textual does;
+    the scales of ``colors.py`` drawn for that depth are exact palette colours, so nothing moves.
+    ``"none"`` gives plain text.
     The escapes are built here rather than by ``Console.print`` because rich caches a style's
     escape codes for the first colour system it meets, which would leak between calls.
     """
     # Imported here: rich.console is the slow part of rich and only printing needs it.
     from rich.console import Console
 
+    if color_system == "none":
+        return to_plain(lines)
     system = _SYSTEMS[color_system]
     console = Console(color_system=None, file=io.StringIO())
     out: list[str] = []

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
@@ -21,7 +21,38 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from mnist_tui.render.colors import (
+    ColorDepth,
+    resolve_depth,
+    rich_color_system,
+    use_depth,
+    utf8_locale,
+)
+from mnist_tui.tui.crash import log_exception, one_line
 from mnist_tui.tui.services import Services
+
+# Below this size widgets cannot lay out (Textual's OptionList divides by a zero width at 5x4):
+# every screen hides its widgets and asks for a larger window instead.
+MIN_WIDTH, MIN_HEIGHT = 40, 10
+MENU_WIDE = 72  # the menu shows its help column from this width up
+
+_DEPTH_LABELS: dict[str, str] = {
+    "truecolor": "truecolor",
+    "256": "256 colours",
+    "16": "16 colours",
+    "none": "no colour",
+}
+
+
+class TooSmall(Static):
+    """Shown instead of a screen's widgets when the terminal is below the floor."""
+
+    DEFAULT_CSS = """
+    TooSmall { display: none; width: 100%; height: 100%; content-align: center middle; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(f"Make the window larger (at least {MIN_WIDTH}x{MIN_HEIGHT}).")
 
 
 @dataclass(frozen=True)
@@ -87,14 +118,33 @@ class MenuScreen(Screen[None]):
         yield Header()
         with Vertical(id="menu-box"):
             yield Static("mnist-tui", id="menu-title")
-            yield OptionList(
-                *(Option(f"[b]{e.key}[/b]  {e.title:<22} [dim]{e.help}[/dim]", id=e.id)
-                  for e in MENU),
-                Option("[b]q[/b]  Quit", id="quit"),
-                id="menu",
-            )  # fmt: skip
+            yield OptionList(*self.options(wide=True), id="menu")
         yield Static("", id="status-line")
         yield Footer()
+
+    @staticmethod
+    def options(wide: bool) -> list[Option]:
+        """The menu's lines; a narrow window gets them without the help column, one line each."""
+
+        def line(key: str, title: str, help: str) -> str:
+            return (
+                f"[b]{key}[/b]  {title:<22} [dim]{help}[/dim]" if wide else f"[b]{key}[/b]  {title}"
+            )
+
+        return [Option(line(e.key, e.title, e.help), id=e.id) for e in MENU] + [
+            Option("[b]q[/b]  Quit", id="quit")
+        ]
+
+    def on_resize(self, event: events.Resize) -> None:
+        menu = self.query_one("#menu", OptionList)
+        # The menu box is 72 wide: key, title and help fit one line; narrower, the help goes.
+        wide = event.size.width >= MENU_WIDE
+        if wide != getattr(self, "_wide", True):
+            self._wide = wide
+            highlighted = menu.highlighted
+            menu.clear_options()
+            menu.add_options(self.options(wide))
+            menu.highlighted = highlighted
 
     def on_mount(self) -> None:
         self.query_one("#menu", OptionList).focus()
@@ -111,8 +161,10 @@ class MenuScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - any store problem is shown, never raised
             model = f"none ({exc})"
         data = "present" if services.data_available() else "missing (Train offers to download)"
+        sep = "│" if self.app.utf8 else "|"
         self.query_one("#status-line", Static).update(
-            f" Model: {model}   │   {services.dataset.upper()} data: {data}"
+            f" Model: {model}   {sep}   {services.dataset.upper()} data: {data}"
+            f"   {sep}   {self.app.depth_label}"
         )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -156,20 +208,89 @@ class MnistTuiApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, services: Services, *, warm_up: bool = True) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        warm_up: bool = True,
+        color: str | None = None,
+        log_crashes: bool = False,
+    ) -> None:
         super().__init__()
         self.services = services
         self._warm = warm_up
         self.shutdown_hooks: list[Any] = []  # called on exit: stop subprocesses, cancel work
+        self.utf8 = utf8_locale()
+        # The depth Textual's console detects (TERM, COLORTERM, NO_COLOR, TEXTUAL_COLOR_SYSTEM),
+        # or --color; the art draws that depth's own palette, so nothing is re-quantised.
+        self.color_depth: ColorDepth = resolve_depth(color, os.environ)
+        if color is not None:
+            from rich.console import COLOR_SYSTEMS
+
+            system = rich_color_system(self.color_depth)
+            if system is not None:
+                self.console._color_system = COLOR_SYSTEMS[system]  # --color overrides detection
+            elif not self.no_color:
+                from textual.filter import Monochrome
+
+                self.no_color = True  # as NO_COLOR does
+                self._filters.append(Monochrome())
+        use_depth(self.color_depth)
+        # No colour, or a locale that cannot show half-blocks (LANG=C): ASCII art.
+        self.ascii_art = self.color_depth == "none" or not self.utf8
+        if not self.utf8:
+            self.add_class("-ascii")
+        # run_app sets this: an error is logged to a file and ends the app with one line and
+        # status 1, never touching a training child (tests leave it off: a bug fails the test).
+        self.log_crashes = log_crashes
+        self.crashed: str | None = None  # the one line, when an error ended the app
+
+    @property
+    def depth_label(self) -> str:
+        """The colour depth in words, for the status line."""
+        label = _DEPTH_LABELS[self.color_depth]
+        return label if self.utf8 else f"{label}, ASCII (locale is not UTF-8)"
 
     def on_mount(self) -> None:
-        if os.environ.get("NO_COLOR"):
-            self.ascii_art = True
         self.push_screen(MenuScreen())
         if self._warm:
             self.set_timer(0.4, self._warm_up)
 
-    ascii_art: bool = bool(os.environ.get("NO_COLOR"))
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_floor(event.size.width, event.size.height)
+
+    def fit_floor(self, width: int, height: int) -> None:
+        """Below the floor, every screen hides its widgets behind one line asking for room."""
+        tiny = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(tiny, "-tiny")
+        if tiny:
+            for screen in self.screen_stack:
+                if not screen.query(TooSmall):
+                    screen.mount(TooSmall())
+
+    def push_screen(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().push_screen(*args, **kwargs)
+        if self.has_class("-tiny"):
+            self.call_after_refresh(self.fit_floor, self.size.width, self.size.height)
+        screen = args[0] if args else kwargs.get("screen")
+        if not self.utf8 and isinstance(screen, Screen):
+            self.call_after_refresh(self._ascii_headers, screen)
+        return result
+
+    def _ascii_headers(self, screen: Screen[Any]) -> None:
+        """Under LANG=C the header's icon is a plain character too."""
+        for header in screen.query(Header):
+            header.icon = "*"
+
+    def _handle_exception(self, error: Exception) -> None:
+        if not self.log_crashes:
+            super()._handle_exception(error)
+            return
+        if self.crashed is None:  # the first error is the one worth reporting
+            self.crashed = one_line(error, log_exception(error))
+        self._return_code = 1
+        self._exception_event.set()  # wakes waiters (Pilot) on the loop that just stopped
+        self.exit(1, return_code=1)
 
     @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
@@ -212,20 +333,40 @@ class MnistTuiApp(App[int]):
 
 
 def create_app(
-    services: Services | None = None, *, warm_up: bool = True, **kwargs: Any
+    services: Services | None = None,
+    *,
+    warm_up: bool = True,
+    color: str | None = None,
+    log_crashes: bool = False,
+    **kwargs: Any,
 ) -> MnistTuiApp:
     """The one factory: the CLI passes command-line options, tests inject small data/models."""
-    return MnistTuiApp(services or Services(**kwargs), warm_up=warm_up)
+    return MnistTuiApp(
+        services or Services(**kwargs), warm_up=warm_up, color=color,
+        log_crashes=log_crashes,
+    )  # fmt: skip
 
 
 def run_app(**kwargs: Any) -> int:
-    """Run the TUI; returns the exit status. Exits promptly even if a worker thread is busy."""
-    app = create_app(**kwargs)
+    """Run the TUI; returns the exit status. Exits promptly even if a worker thread is busy.
+
+    An unexpected error never exits 0 and never kills a training child: the child is only
+    stopped on an ordinary quit; after a crash it trains on, unread, saving each epoch.
+    """
+    app = create_app(log_crashes=True, **kwargs)
     try:
         result = app.run()
-    finally:
+    except Exception as exc:  # noqa: BLE001 - the driver itself failed: one line, logged
+        app.crashed = one_line(exc, log_exception(exc))
+        result = 1
+    if app.crashed is None:
         app.run_shutdown_hooks()
-    code = result if isinstance(result, int) else 0
+        code = app.return_code or (result if isinstance(result, int) else 0)
+    else:
+        print(f"mnist-tui: {app.crashed}", file=sys.stderr)
+        print("mnist-tui: a training run, if any, goes on and saves each epoch to the store.",
+              file=sys.stderr)  # fmt: skip
+        code = 1
     sys.stdout.flush()
     sys.stderr.flush()
     # A thread worker blocked in torch cannot be interrupted, and the interpreter would join it

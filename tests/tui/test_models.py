@@ -19,8 +19,11 @@ def _names(screen: ModelsScreen) -> list[str]:
 
 
 def _row(screen: ModelsScreen, name: str) -> list[str]:
+    """A row's cells in the screen's full column order ("" for a column a narrow window drops)."""
     table = screen.query_one("#models-table", DataTable)
-    return [str(c) for c in table.get_row(name)]
+    labels = [str(column.label) for column in table.columns.values()]
+    cells = dict(zip(labels, (str(c) for c in table.get_row(name)), strict=True))
+    return [cells.get(label, "") for label in ModelsScreen.COLUMNS]
 
 
 def _message(screen: ModelsScreen) -> str:

@@ -165,11 +165,18 @@ class ModelsScreen(AppScreen):
             )
         yield Footer()
 
+    COLUMNS = ("name", "arch", "val", "test", "state", "params", "data", "created")
+    # What a narrow window keeps: whole columns in this order, never a cut one.
+    PRIORITY = ("name", "state", "test", "created", "arch", "val", "data", "params")
+
     def on_mount(self) -> None:
         table = self.query_one("#models-table", DataTable)
-        table.add_columns("name", "arch", "val", "test", "state", "params", "data", "created")
+        self._shown_columns: list[int] = []
         self.refresh_table()
         table.focus()
+
+    def on_resize(self) -> None:
+        self.refresh_table()
 
     def on_screen_resume(self) -> None:
         self.refresh_table()
@@ -195,18 +202,30 @@ class ModelsScreen(AppScreen):
             active = None
         self.infos = {i.name: i for i in infos}
         ascii_art = bool(getattr(self.app, "ascii_art", False))
-        table.clear()
+        rows: list[tuple[str, list[str]]] = []
         for i in infos:
             marker = ("* " if ascii_art else "● ") if i.name == active else "  "
             if i.error:
-                table.add_row(marker + i.name, "?", "", "", model_state(i, active), "", "", "",
-                              key=i.name)  # fmt: skip
+                rows.append((i.name, [marker + i.name, "?", "", "", model_state(i, active),
+                                      "", "", ""]))  # fmt: skip
                 continue
-            table.add_row(
+            rows.append((i.name, [
                 marker + i.name, i.arch, _pct(i.val_acc), _pct(i.test_acc),
                 model_state(i, active), f"{i.params:,}", i.dataset,
-                i.created[:16].replace("T", " "), key=i.name,
-            )  # fmt: skip
+                i.created[:16].replace("T", " "),
+            ]))  # fmt: skip
+        from mnist_tui.tui.widgets.fit import fit_columns
+
+        # The table's width less its scrollbar; at 80 columns val, params and data make way.
+        shown = fit_columns(self.COLUMNS, [r for _, r in rows], self.PRIORITY,
+                            max(1, table.size.width - 2), always=2)  # fmt: skip
+        if shown != self._shown_columns:
+            table.clear(columns=True)
+            table.add_columns(*(self.COLUMNS[c] for c in shown))
+            self._shown_columns = shown
+        table.clear()
+        for key, row in rows:
+            table.add_row(*(row[c] for c in shown), key=key)
         if not infos:
             self.say("The store is empty: train a model (menu key 1).")
         if keep in self.infos:

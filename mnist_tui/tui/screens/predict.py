@@ -109,7 +109,7 @@ class PredictScreen(EngineScreen):
     ERROR_ID = "predict-error"
 
     DEFAULT_CSS = """
-    PredictScreen #predict-hint { height: 1; padding: 0 1; color: $text-muted; }
+    PredictScreen #predict-hint { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
     PredictScreen #predict-error { color: $error; padding: 0 1; height: auto; }
     PredictScreen #predict-scroll { height: 1fr; padding: 0 1; }
     PredictScreen #predict-history { height: auto; max-height: 10; margin-top: 1; }
@@ -159,7 +159,9 @@ class PredictScreen(EngineScreen):
         if message.names:
             names = message.names[:MAX_CANDIDATES]
             more = len(message.names) - len(names)
-            hint.update("  ".join(names) + (f"  … {more} more" if more > 0 else ""))
+            # The count first: on a narrow window the list wraps, and the count must not be cut.
+            count = f"{len(message.names)} matches" + (f", first {len(names)}" if more else "")
+            hint.update(f"{count}: " + "  ".join(names) + (f"  … {more} more" if more else ""))
         else:
             hint.update(path_hint(self.query_one("#predict-path", Input).value))
 
@@ -247,30 +249,37 @@ class PredictScreen(EngineScreen):
             view.set_lines([])
             return
         scroll = self.query_one("#predict-scroll", VerticalScroll)
-        width = max(40, scroll.size.width - 4)
+        width = max(24, scroll.size.width - 4)
         rows = 14
         if scroll.size.height >= 32 and width >= 56 + 40 + 30:
             rows = 28
         seen_w = 2 * rows
         label_w = max(len(s) for s in p.labels)
         bars_w = min(48, max(24, width // 4))
-        orig_w = max(10, width - seen_w - bars_w - 4)
+        orig_w = width - seen_w - bars_w - 4
 
         original = p.original if p.original is not None else p.pixels
-        left = [Text("your image", style="bold")] + picture(original, orig_w, rows, self.ascii)
-        middle = [Text("what the model saw", style="bold")] + picture(
-            p.pixels, seen_w, rows, self.ascii
-        )
-        right = self.verdict(p, bars_w)
-        right += probability_bars(
+        bars = probability_bars(
             p.probabilities,
             labels=p.labels,
             width=max(5, bars_w - label_w - 10),
             highlight=p.digit if p.digit is not None else -1,
             ascii=self.ascii,
         )
-        widths = [max(line.cell_len for line in left), seen_w, bars_w]
-        view.set_lines(side_by_side([left, middle, right], widths, gap=2))
+        middle = [Text("what the model saw", style="bold")] + picture(
+            p.pixels, seen_w, rows, self.ascii
+        )
+        # Narrow windows drop whole panels, never cut a figure: first your image, then the 28x28.
+        if orig_w >= 10:
+            left = [Text("your image", style="bold")] + picture(original, orig_w, rows, self.ascii)
+            panels = [left, middle, [Text("")] + bars]
+            widths = [max(line.cell_len for line in left), seen_w, bars_w]
+        elif width >= seen_w + bars_w + 2:
+            panels, widths = [middle, [Text("")] + bars], [seen_w, bars_w]
+        else:
+            panels, widths = [bars], [bars_w]
+        # The verdict spans the whole width above the pictures, so it is never cut.
+        view.set_lines(self.verdict(p, width) + side_by_side(panels, widths, gap=2))
 
     def verdict(self, p: Any, width: int) -> list[Text]:
         """The answer in words: the class, the confidence, and any warning."""

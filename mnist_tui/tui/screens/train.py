@@ -245,8 +245,9 @@ class TrainScreen(AppScreen):
         hooks = getattr(self.app, "shutdown_hooks", [])
         if self._shutdown in hooks:
             hooks.remove(self._shutdown)
-        if self.process is not None and self.process.running:
+        if self.process is not None and self.process.running and not self.app.crashed:
             # Leaving by another route (palette, main menu): never leave the child behind.
+            # (After a UI crash the child trains on: it saves each epoch, nobody reads it.)
             import threading
 
             threading.Thread(target=self.process.shutdown, args=(1.0,), daemon=True).start()

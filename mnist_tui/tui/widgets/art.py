@@ -18,6 +18,8 @@ from mnist_tui.render import ascii_image, fit_scale, gray_image, to_unit
 class ArtView(Static):
     """Shows a list of rich ``Text`` lines as they are: no wrapping, cropped if too narrow."""
 
+    ALLOW_SELECT = False  # selecting half-blocks copies "▀▀▀" and repaints the art in a tint
+
     DEFAULT_CSS = """
     ArtView {
         width: auto;

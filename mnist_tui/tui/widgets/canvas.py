@@ -73,6 +73,10 @@ def _cursor_mask(x: int, y: int) -> np.ndarray:
 class DrawCanvas(Widget, can_focus=True):
     """A canvas to draw a digit on with the mouse (press and drag) or the keyboard cursor."""
 
+    # A drag draws: it must not also start Textual's text selection, whose highlight tinted
+    # every other pixel row and stayed after Clear.
+    ALLOW_SELECT = False
+
     DEFAULT_CSS = """
     DrawCanvas {
         width: 56;
