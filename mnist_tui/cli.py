@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--show", action="store_true", help="draw the 28x28 the model saw and all ten bars"
     )
+    p.add_argument(
+        "--why", action="store_true", help="with --show: also draw which pixels made the answer"
+    )
 
     w = sub.add_parser(
         "weights", parents=[common], help="print first-layer filters as half-block art"
@@ -330,7 +333,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     loaded = _load_model(args)
     dataset = args.dataset or loaded.info.dataset
     data = load_dataset(dataset, args.data_dir, val_size=0, download=not args.no_download)
-    result = evaluate(loaded.model, data.test, loaded.info.mean, loaded.info.std, worst=args.worst)
+    result = evaluate(
+        loaded.model, data.test, loaded.info.mean, loaded.info.std, worst=args.worst,
+        temperature=loaded.temperature,
+    )  # fmt: skip
     if args.json:
         print(json.dumps({"model": loaded.info.name, "dataset": dataset, **result.to_dict()}))
         return 0
@@ -351,7 +357,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             for m in result.worst
         )
         print("most confident mistakes: " + ", ".join(mistakes))
+    _print_reliability(result, loaded.info.calibration)
     return 0
+
+
+def _print_reliability(result: Any, calibration: Any) -> None:
+    from rich.console import Console
+
+    from mnist_tui.render.reliability import reliability_diagram
+
+    rel = result.reliability
+    if rel is None:
+        return
+    console = Console(highlight=False)
+    before = (
+        f" (uncalibrated: {result.ece_uncalibrated:.2%})"
+        if calibration.calibrated and result.ece_uncalibrated is not None
+        else ""
+    )
+    print(f"calibration: {calibration.describe()}; ECE {rel.ece:.2%}{before}")
+    for line in reliability_diagram(
+        rel.edges, rel.counts, rel.confidence, rel.accuracy, rel.ece, ascii=_no_color()
+    ):
+        console.print(line, no_wrap=True, crop=True)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -372,17 +400,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(pred.to_dict()), flush=True)
             continue
-        if pred.found:
-            line = f"{printable(path)}: {pred.label} ({pred.confidence:.1%})"
+        shown = printable(path)  # one line per image whatever the file name
+        if pred.rejected:
+            line = f"{shown}: not a digit (looks most like {pred.guess_label}, guess)"
+        elif pred.found:
+            line = f"{shown}: {pred.label} ({pred.confidence:.1%})"
         else:
-            line = f"{printable(path)}: no digit found"
-        print(line + (f" - {pred.message}" if pred.message and pred.found else ""))
-        if args.show:
-            _show_prediction(pred)
+            line = f"{shown}: no digit found"
+        note = pred.message and pred.found and not pred.rejected
+        print(line + (f" - {pred.message}" if note else ""))
+        if args.show or args.why:
+            _show_prediction(pred, loaded if args.why else None)
     return 1 if failed else 0
 
 
-def _show_prediction(pred: Any) -> None:
+def _show_prediction(pred: Any, why: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -395,6 +427,15 @@ def _show_prediction(pred: Any) -> None:
     bars = _join(
         render.probability_bars(pred.probabilities, labels=list(pred.labels), ascii=ascii_mode)
     )
+    if why is not None and pred.guess is not None:
+        from mnist_tui.engine.saliency import saliency
+        from mnist_tui.render.saliency import saliency_caption, saliency_image
+
+        sal = saliency(why, pred.pixels, pred.guess)
+        art = _join(
+            [*saliency_image(pred.pixels, sal, ascii=ascii_mode),
+             *saliency_caption(pred.guess_label, ascii=ascii_mode)]
+        )  # fmt: skip
     widths = [max((line.cell_len for line in t.split()), default=0) for t in (art, bars)]
     if console.width >= sum(widths) + 3:
         grid = Table.grid(padding=(0, 3))
@@ -486,7 +527,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                 "val_acc": i.val_acc, "test_acc": i.test_acc, "created": i.created,
                 "epochs_done": i.epochs_done, "epochs": i.epochs, "complete": i.complete,
                 "shipped": i.shipped, "active": i.name == active, "path": str(i.path),
-                "error": i.error,
+                "error": i.error, "calibration": i.calibration.to_dict(),
             }))  # fmt: skip
         return 0
     print(f"store: {store.root}")
@@ -502,9 +543,11 @@ def cmd_models(args: argparse.Namespace) -> int:
         test = f"{i.test_acc:.2%}" if i.test_acc is not None else "-"
         state = "" if i.complete else f"  (stopped at epoch {i.epochs_done}/{i.epochs})"
         ship = "  (shipped)" if i.shipped else ""
+        cal = i.calibration
+        cal_text = f"  T={cal.temperature:.3g}" if cal.calibrated else "  uncalibrated (T=1)"
         print(
             f"{mark} {i.name:<28} {i.arch:<8} {i.params:>9,} {val:>7} {test:>7}  {i.dataset:<7}"
-            f" {i.created[:16].replace('T', ' ')}{state}{ship}"
+            f" {i.created[:16].replace('T', ' ')}{state}{ship}{cal_text}"
         )
     return 0
 

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mnist_tui.engine.calibrate import ECE_BINS, Reliability, reliability
 from mnist_tui.engine.data import Split
 from mnist_tui.engine.train import predict_logits
 
@@ -27,7 +28,11 @@ class Mistake:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Test-set figures; ``confusion[t, p]`` counts images of class t predicted as p."""
+    """Test-set figures; ``confusion[t, p]`` counts images of class t predicted as p.
+
+    Confidences are calibrated (logits divided by ``temperature``); ``reliability`` bins them
+    against accuracy and holds the ECE; ``ece_uncalibrated`` is the same figure at T = 1.
+    """
 
     accuracy: float
     loss: float
@@ -35,6 +40,14 @@ class Evaluation:
     per_class: list[float]
     confusion: np.ndarray
     worst: list[Mistake]
+    reliability: Reliability | None = None
+    temperature: float = 1.0
+    ece_uncalibrated: float | None = None
+
+    @property
+    def ece(self) -> float | None:
+        """Expected calibration error (15 bins) of the calibrated confidences."""
+        return self.reliability.ece if self.reliability else None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able figures (without images) for `evaluate --json`."""
@@ -49,6 +62,10 @@ class Evaluation:
                  "confidence": m.confidence}
                 for m in self.worst
             ],
+            "temperature": self.temperature,
+            "ece": self.ece,
+            "ece_uncalibrated": self.ece_uncalibrated,
+            "reliability": self.reliability.to_dict() if self.reliability else None,
         }  # fmt: skip
 
 
@@ -62,8 +79,11 @@ def evaluate(
     should_stop: Callable[[], bool] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     batch_size: int = 1000,
+    temperature: float = 1.0,
 ) -> Evaluation:
-    """Evaluate a model on a split; the most confidently wrong images come first in ``worst``."""
+    """Evaluate a model on a split; the most confidently wrong images come first in ``worst``.
+
+    Confidences are softmax(logits / ``temperature``), the model's calibration."""
     logits = predict_logits(
         model, split.images, mean, std, batch_size=batch_size,
         should_stop=should_stop, on_batch=on_progress,
@@ -73,7 +93,7 @@ def evaluate(
     if n == 0:
         return Evaluation(float("nan"), float("nan"), 0, [float("nan")] * 10,
                           np.zeros((10, 10), dtype=np.int64), [])  # fmt: skip
-    probs = logits.softmax(1)
+    probs = (logits / temperature).softmax(1)
     pred = probs.argmax(1)
     loss = F.cross_entropy(logits, labels).item()
     confusion = np.zeros((10, 10), dtype=np.int64)
@@ -90,4 +110,10 @@ def evaluate(
         for i in order
     ]
     accuracy = float((pred == labels).float().mean())
-    return Evaluation(accuracy, loss, n, per_class, confusion, mistakes)
+    rel = reliability(probs.double().numpy(), split.labels, ECE_BINS)
+    raw = (
+        rel.ece
+        if temperature == 1.0
+        else reliability(logits.softmax(1).double().numpy(), split.labels, ECE_BINS).ece
+    )
+    return Evaluation(accuracy, loss, n, per_class, confusion, mistakes, rel, temperature, raw)

@@ -55,10 +55,11 @@ def describe(module: nn.Module) -> str:
 
 @torch.inference_mode()
 def activations(
-    model: nn.Module, pixels: np.ndarray, mean: float, std: float
+    model: nn.Module, pixels: np.ndarray, mean: float, std: float, temperature: float = 1.0
 ) -> list[LayerActivation]:
     """Run one 28×28 image (float in [0, 1], ink bright) through the model, keeping every
-    top-level layer's output, the softmax included as the last entry."""
+    top-level layer's output, the (calibrated: logits / ``temperature``) softmax included as
+    the last entry."""
     model.eval()
     device = next(model.parameters()).device
     x = torch.from_numpy(np.asarray(pixels, dtype=np.float32)).to(device)
@@ -67,17 +68,17 @@ def activations(
 
     layers: list[LayerActivation] = []
     with single_thread():
-        return _walk(model, x, layers)
+        return _walk(model, x, layers, temperature)
 
 
 def _walk(
-    model: nn.Module, x: torch.Tensor, layers: list[LayerActivation]
+    model: nn.Module, x: torch.Tensor, layers: list[LayerActivation], temperature: float = 1.0
 ) -> list[LayerActivation]:
     for i, module in enumerate(model.children() if isinstance(model, nn.Sequential) else [model]):
         x = module(x)
         out = x[0].float().cpu().numpy()
         kind = "conv" if out.ndim == 3 else "dense"
         layers.append(LayerActivation(i, describe(module), kind, tuple(out.shape), out.copy()))
-    probs = torch.softmax(x[0].float(), 0).cpu().numpy()
+    probs = torch.softmax(x[0].float() / temperature, 0).cpu().numpy()
     layers.append(LayerActivation(len(layers), "Softmax", "dense", tuple(probs.shape), probs))
     return layers

@@ -19,31 +19,49 @@ LOW_CONFIDENCE = 0.6
 
 @dataclass(frozen=True)
 class Prediction:
-    """All ten probabilities, the winner, and the 28×28 the model actually saw."""
+    """All ten probabilities, the answer, and the 28×28 the model actually saw.
 
-    digit: int | None  # None when no digit was found in the image
-    confidence: float
+    Probabilities are calibrated (the model's logits divided by its temperature). ``digit`` is
+    None when no digit was found or when the image does not look like a digit (``rejected``);
+    ``guess`` is the most probable class whenever there was ink to look at.
+    """
+
+    digit: int | None  # None when no digit was found, or the image is not a digit
+    confidence: float  # the calibrated probability of ``guess``
     probabilities: list[float]
     pixels: np.ndarray  # (28, 28) float32 in [0, 1]: what was fed (before normalisation)
     found: bool
-    message: str  # "" or one sentence: no digit found / low confidence
+    message: str  # "" or one sentence: no digit found / not a digit / low confidence
     original: np.ndarray | None = None
     path: str | None = None
     labels: tuple[str, ...] = field(default=tuple(str(d) for d in range(10)))
+    guess: int | None = None  # the best guess, kept when the answer is "not a digit"
+    rejected: bool = False  # ink was found but it does not look like one digit
+    temperature: float = 1.0  # the model's calibration (1 = uncalibrated)
+    calibrated: bool = False
 
     @property
     def label(self) -> str:
         """The winning class's name ("7", or "Sneaker" for Fashion-MNIST)."""
         return "-" if self.digit is None else self.labels[self.digit]
 
+    @property
+    def guess_label(self) -> str:
+        """The best guess's name, even when the image was refused ("-" when nothing was found)."""
+        return "-" if self.guess is None else self.labels[self.guess]
+
     def to_dict(self) -> dict[str, object]:
         """The JSON line `predict --json` prints."""
         out: dict[str, object] = {
             "path": self.path,
             "digit": self.digit,
-            "confidence": round(self.confidence, 6),
+            "confidence": None if self.digit is None else round(self.confidence, 6),
             "probabilities": [round(p, 6) for p in self.probabilities],
         }
+        if self.rejected and self.guess is not None:
+            out["guess"] = {"digit": self.guess, "confidence": round(self.confidence, 6)}
+        out["temperature"] = round(self.temperature, 6)
+        out["calibrated"] = self.calibrated
         if self.message:
             out["note"] = self.message
         return out
@@ -64,41 +82,58 @@ def single_thread() -> Iterator[None]:
 
 
 @torch.inference_mode()
-def probabilities(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
-    """Softmax over the ten classes for one 28×28 float image (ink bright, in [0, 1])."""
+def logits(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
+    """The raw (uncalibrated) ten logits for one 28×28 float image (ink bright, in [0, 1])."""
     model = loaded.model
     model.eval()
     device = next(model.parameters()).device
     x = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).to(device)
     x = x.reshape(1, 1, 28, 28).sub(loaded.info.mean).div(loaded.info.std)
     with single_thread():
-        return torch.softmax(model(x)[0].float(), 0).cpu().numpy()
+        return model(x)[0].float().cpu().numpy()
+
+
+def probabilities(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
+    """Calibrated softmax over the ten classes for one 28×28 float image (ink bright, [0, 1])."""
+    from mnist_tui.engine.calibrate import softmax
+
+    return softmax(logits(loaded, pixels), loaded.temperature).astype(np.float32)
 
 
 def predict_preprocessed(
     loaded: LoadedModel, pre: Preprocessed, path: str | None = None
 ) -> Prediction:
-    """Classify an already preprocessed image."""
+    """Classify an already preprocessed image: calibrated probabilities, and a refusal (with the
+    best guess kept) when the ink does not look like one digit."""
+    from mnist_tui.engine.calibrate import softmax
     from mnist_tui.engine.data import DATASETS
+    from mnist_tui.engine.reject import judge
 
     labels = DATASETS.get(loaded.info.dataset, DATASETS["mnist"]).classes
+    cal = loaded.info.calibration
     if not pre.found:
         return Prediction(
             None, 0.0, [0.0] * 10, pre.pixels, False,
             pre.message or "No digit found in the image.", pre.original, path, labels,
+            temperature=cal.temperature, calibrated=cal.calibrated,
         )  # fmt: skip
-    probs = probabilities(loaded, pre.pixels)
-    digit = int(probs.argmax())
-    conf = float(probs[digit])
+    raw = logits(loaded, pre.pixels)
+    probs = softmax(raw, cal.temperature)
+    guess = int(probs.argmax())
+    conf = float(probs[guess])
+    verdict = judge(loaded, pre.pixels, raw)
     message = pre.message
-    if not message and conf < LOW_CONFIDENCE:
+    if verdict.rejected:
+        message = verdict.message
+    elif not message and conf < LOW_CONFIDENCE:
         message = (
             f"Low confidence ({conf:.0%}): the image may not be a single clear "
             f"{'digit' if loaded.info.dataset == 'mnist' else 'item'}."
         )
     return Prediction(
-        digit, conf, [float(p) for p in probs], pre.pixels, True, message, pre.original, path,
-        labels,
+        None if verdict.rejected else guess, conf, [float(p) for p in probs], pre.pixels, True,
+        message, pre.original, path, labels, guess=guess, rejected=verdict.rejected,
+        temperature=cal.temperature, calibrated=cal.calibrated,
     )  # fmt: skip
 
 

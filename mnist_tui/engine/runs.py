@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mnist_tui.engine.calibrate import Calibration, calibrate_run
 from mnist_tui.engine.config import TrainConfig
 from mnist_tui.engine.data import MnistData, load_dataset
 from mnist_tui.engine.evaluate import Evaluation, evaluate
@@ -58,7 +59,11 @@ class RunOutcome:
 
 
 def _metadata(
-    result: TrainResult, data: MnistData, complete: bool, test: Evaluation | None
+    result: TrainResult,
+    data: MnistData,
+    complete: bool,
+    test: Evaluation | None,
+    calibration: Calibration | None = None,
 ) -> dict[str, Any]:
     from mnist_tui.engine.networks import count_params
 
@@ -81,6 +86,7 @@ def _metadata(
         train_seconds=round(result.elapsed_s, 3),
         images_per_s=round(result.images_per_s, 1),
         per_class=test.per_class if test else None,
+        **({"calibration": calibration.to_dict()} if calibration else {}),
     )
 
 
@@ -184,9 +190,14 @@ def _train_claimed(
             f"Stopped: kept {name} at epoch {result.epochs_done} of {cfg.epochs}"
             f" (resume with: mnist-tui train --resume {name}).",
         )  # fmt: skip
+    emit(Status("Calibrating on the validation split" if len(data.val) else "Calibrating"))
+    calibration = calibrate_run(result.model, cfg.to_dict(), data)
     emit(Status("Evaluating on the test set"))
-    test = evaluate(result.model, data.test, data.spec.mean, data.spec.std, worst=0)
-    meta = _metadata(result, data, True, test)
+    test = evaluate(
+        result.model, data.test, data.spec.mean, data.spec.std, worst=0,
+        temperature=calibration.temperature,
+    )  # fmt: skip
+    meta = _metadata(result, data, True, test, calibration)
     message = f"Saved {name}: {test.accuracy:.2%} test accuracy."
     if near_chance(test.accuracy):  # a run that learned nothing is not a normal run
         meta["near_chance"] = True

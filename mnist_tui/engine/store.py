@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mnist_tui.engine.archs import ARCH_INFO
+from mnist_tui.engine.calibrate import Calibration
 from mnist_tui.errors import CheckpointError, StoreError
 from mnist_tui.paths import resolve_models_dir, shipped_models_dir
 
@@ -83,6 +84,7 @@ class ModelInfo:
     config: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, float]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    calibration: Calibration = field(default_factory=Calibration)  # T = 1 when never fitted
     error: str | None = None
 
     @property
@@ -105,6 +107,11 @@ class LoadedModel:
 
     model: nn.Module
     info: ModelInfo
+
+    @property
+    def temperature(self) -> float:
+        """What the logits are divided by before the softmax (1 for an uncalibrated model)."""
+        return self.info.calibration.temperature
 
 
 def validate_name(name: str) -> str:
@@ -287,6 +294,7 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
         info.std = float(norm.get("std", 0.3081))
         info.config = dict(meta.get("config") or {})
         info.history = list(meta.get("history") or [])
+        info.calibration = Calibration.from_meta(meta.get("calibration"))
         info.extra = {k: v for k, v in meta.items() if k not in _KNOWN_META}
         if not all(isinstance(row, dict) for row in info.history):
             raise ValueError("history rows are not tables")
@@ -303,7 +311,7 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
 
 _KNOWN_META = {
     "format_version", "arch", "dataset", "params", "val_acc", "test_acc", "test_loss", "created",
-    "epochs_done", "epochs", "complete", "normalisation", "config", "history",
+    "epochs_done", "epochs", "complete", "normalisation", "config", "history", "calibration",
 }  # fmt: skip
 
 

@@ -240,7 +240,7 @@ class ActivationsScreen(AppScreen):
             if worker.is_cancelled:
                 return
             info = loaded.info
-            layers = activations(loaded.model, pixels, info.mean, info.std)
+            layers = activations(loaded.model, pixels, info.mean, info.std, loaded.temperature)
             spec = DATASETS.get(info.dataset, DATASETS["mnist"])
             labels = tuple(str(c) for c in spec.classes)
         except MnistTuiError as exc:

@@ -84,10 +84,12 @@ def prediction_panel(
     height: int,
     ascii: bool = False,
     status: str = "",
+    saliency: np.ndarray | None = None,
 ) -> Text:
     """The side panel: the winner, probability bars and the 28x28 the model sees, fitted to
     ``width`` x ``height`` (ten bars when there is room, else the top three; the picture is
-    cut to its centre columns when the panel is narrower than 28)."""
+    cut to its centre columns when the panel is narrower than 28). With ``saliency`` the
+    picture is "why": the model input tinted by what made the answer."""
     width = max(12, width)
     if prediction is None:
         return Text(status or "Draw a digit", style="" if ascii else "bold")
@@ -98,12 +100,16 @@ def prediction_panel(
             lines.append(Text(prediction.message, style="" if ascii else "dim"))
         return Text("\n").join(lines)
     head = Text()
-    head.append(prediction.label, style="" if ascii else "bold green")
-    head.append(f"  {prediction.confidence:.1%}")
+    if prediction.rejected:
+        head.append("not a digit", style="" if ascii else "bold yellow")
+        head.append(f"  looks most like {prediction.guess_label} (guess)")
+    else:
+        head.append(prediction.label, style="" if ascii else "bold green")
+        head.append(f"  {prediction.confidence:.1%}")
     if status:
         head.append(f"  {status}", style="" if ascii else "dim")
     lines.append(head)
-    if prediction.message:
+    if prediction.message and not prediction.rejected:
         lines.append(Text(prediction.message, style="" if ascii else "yellow"))
     room = height - sum(max(1, -(-line.cell_len // width)) for line in lines)
     picture_rows = 15  # a label and 14 half-block rows
@@ -123,25 +129,53 @@ def prediction_panel(
         pixels = np.asarray(prediction.pixels, dtype=np.float32)
         cut = max(0, (28 - width + 1) // 2)
         view = pixels[:, cut : 28 - cut] if cut else pixels
-        lines.append(
-            Text("model input" + (" (centre)" if cut else ""), style="" if ascii else "dim")
-        )
-        if ascii:
-            rows = np.maximum(view[0::2], view[1::2])
-            lines.extend(Text(s) for s in ascii_image(rows, width_scale=1))
+        if saliency is not None and prediction.guess is not None:
+            from mnist_tui.render.saliency import saliency_image
+
+            sal = np.asarray(saliency, dtype=np.float32)
+            sal = sal[:, cut : 28 - cut] if cut else sal
+            lines.append(
+                Text(f"why {prediction.guess_label}: ", style="" if ascii else "dim")
+                + Text(
+                    "# for, = against" if ascii else "orange for, blue against",
+                    style="" if ascii else "dim",
+                )
+            )
+            if ascii:
+                keep = np.abs(sal[0::2]) >= np.abs(sal[1::2])
+                rows_sal = np.where(keep, sal[0::2], sal[1::2])
+                rows_pix = np.maximum(view[0::2], view[1::2])
+                small = saliency_image(rows_pix, rows_sal, ascii=True)
+                lines.extend(Text(line.plain[0::2]) for line in small)
+            else:
+                lines.extend(saliency_image(view, sal))
         else:
-            lines.extend(gray_image(view).split("\n"))
+            lines.append(
+                Text("model input" + (" (centre)" if cut else ""), style="" if ascii else "dim")
+            )
+            if ascii:
+                rows = np.maximum(view[0::2], view[1::2])
+                lines.extend(Text(s) for s in ascii_image(rows, width_scale=1))
+            else:
+                lines.extend(gray_image(view).split("\n"))
     return Text("\n").join(lines)
 
 
 class PredictionReady(Message):
     """A worker finished predicting drawing number ``version``."""
 
-    def __init__(self, version: int, prediction: Prediction | None, error: str = "") -> None:
+    def __init__(
+        self,
+        version: int,
+        prediction: Prediction | None,
+        error: str = "",
+        saliency: np.ndarray | None = None,
+    ) -> None:
         super().__init__()
         self.version = version
         self.prediction = prediction
         self.error = error
+        self.saliency = saliency  # set when "why" is on
 
 
 class OpenActivations(Message):
@@ -239,6 +273,7 @@ class DrawScreen(AppScreen):
         Binding("u", "undo", "Undo"),
         Binding("s", "save", "Save"),
         Binding("a", "activations", "Layers"),
+        Binding("w", "why", "Why"),
         *(
             Binding(key, f"move({dx}, {dy})", show=False)
             for key, dx, dy in (
@@ -265,6 +300,8 @@ class DrawScreen(AppScreen):
         self._timer: Timer | None = None
         self._status = ""
         self._model = ""
+        self.why = False  # draw the saliency map in place of the model input
+        self.saliency: np.ndarray | None = None
 
     @property
     def ascii(self) -> bool:
@@ -325,7 +362,10 @@ class DrawScreen(AppScreen):
         if self.canvas.empty:
             text = prediction_panel(None, width, height, self.ascii)
         else:
-            text = prediction_panel(self.prediction, width, height, self.ascii, self._status)
+            text = prediction_panel(
+                self.prediction, width, height, self.ascii, self._status,
+                saliency=self.saliency if self.why else None,
+            )  # fmt: skip
         self.query_one("#draw-prediction", Static).update(text)
 
     def _show_error(self, message: str) -> None:
@@ -367,6 +407,15 @@ class DrawScreen(AppScreen):
 
         self.app.push_screen(SaveDrawingScreen(save, default_save_path()), done)
 
+    def action_why(self) -> None:
+        """Toggle "why": which strokes made the model's answer, over the model input."""
+        self.why = not self.why
+        if self.why and self.canvas.empty:
+            self.notify("Draw a digit: w then shows which strokes made the answer.", timeout=3)
+        if self.why and not self.canvas.empty and self.saliency is None:
+            self._predict(self.canvas.pixels.copy(), self._version)
+        self._update_panel()
+
     def action_activations(self) -> None:
         if self.canvas.empty:
             self.notify("Draw a digit first, then press a to see every layer.", timeout=3)
@@ -403,6 +452,7 @@ class DrawScreen(AppScreen):
         self._last_change = time.monotonic()
         if event.empty:
             self.prediction = None
+            self.saliency = None
             self._status = ""
             self._shown_version = self._version
             self._pending_since = None
@@ -452,6 +502,11 @@ class DrawScreen(AppScreen):
             if worker.is_cancelled:
                 return
             prediction = predict_image(loaded, canvas_image(pixels))
+            saliency = None
+            if self.why and prediction.guess is not None and not worker.is_cancelled:
+                from mnist_tui.engine.saliency import saliency as explain
+
+                saliency = explain(loaded, prediction.pixels, prediction.guess)
         except MnistTuiError as exc:
             self.post_message(PredictionReady(version, None, str(exc)))
             return
@@ -460,7 +515,7 @@ class DrawScreen(AppScreen):
             self.post_message(PredictionReady(version, None, message))
             return
         if not worker.is_cancelled:
-            self.post_message(PredictionReady(version, prediction))
+            self.post_message(PredictionReady(version, prediction, saliency=saliency))
 
     def on_prediction_ready(self, message: PredictionReady) -> None:
         if message.version < self._shown_version:
@@ -474,4 +529,5 @@ class DrawScreen(AppScreen):
         else:
             self._show_error("")
             self.prediction = message.prediction
+            self.saliency = message.saliency
         self._update_panel()

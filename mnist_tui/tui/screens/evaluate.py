@@ -46,6 +46,7 @@ class EvalDone(Message):
     result: Any  # mnist_tui.engine.evaluate.Evaluation (its module imports torch)
     name: str
     classes: tuple[str, ...]
+    calibration: Any = None  # mnist_tui.engine.calibrate.Calibration
 
 
 class EvaluateScreen(EngineScreen):
@@ -73,6 +74,7 @@ class EvaluateScreen(EngineScreen):
         self.model_name = model_name
         self.ascii = False
         self.result: Any = None
+        self.calibration: Any = None
         self.class_names: tuple[str, ...] = tuple(str(d) for d in range(10))
         self.running = False
 
@@ -84,6 +86,7 @@ class EvaluateScreen(EngineScreen):
         with VerticalScroll(id="eval-scroll"):
             yield Static("", id="eval-summary")
             yield ArtView(id="eval-tables")
+            yield ArtView(id="eval-calibration")
             yield ArtView(id="eval-gallery")
         yield Footer()
 
@@ -133,6 +136,7 @@ class EvaluateScreen(EngineScreen):
                 loaded.model, data.test, loaded.info.mean, loaded.info.std,
                 should_stop=lambda: worker.is_cancelled,
                 on_progress=lambda done, total: self.post_message(EvalProgress(done, total)),
+                temperature=loaded.temperature,
             )  # fmt: skip
         except Cancelled:
             return
@@ -141,7 +145,9 @@ class EvaluateScreen(EngineScreen):
             return
         if worker.is_cancelled:
             return
-        self.post_message(EvalDone(result, loaded.info.name, tuple(data.spec.classes)))
+        self.post_message(
+            EvalDone(result, loaded.info.name, tuple(data.spec.classes), loaded.info.calibration)
+        )
 
     # ------------------------------------------------------------------ messages
 
@@ -163,6 +169,7 @@ class EvaluateScreen(EngineScreen):
         self.running = False
         self.model_name = message.name
         self.result = message.result
+        self.calibration = message.calibration
         self.class_names = message.classes
         self.query_one("#eval-progress").display = False
         r = message.result
@@ -185,12 +192,15 @@ class EvaluateScreen(EngineScreen):
         if r is None:
             summary.update("")
             tables.set_lines([])
+            self.query_one("#eval-calibration", ArtView).set_lines([])
             gallery.set_lines([])
             return
         width = max(30, self.query_one("#eval-scroll").size.width - 4)
         errors = r.count - int(round(r.accuracy * r.count))
+        ece = f"  ·  ECE {r.ece:.2%}" if r.ece is not None and r.ece == r.ece else ""
         summary.update(
             f"Accuracy {r.accuracy:.2%}  ·  loss {r.loss:.4f}  ·  {errors:,} of {r.count:,} wrong"
+            + ece
         )
         digits = self.class_names[0] == "0"
         names = list(self.class_names) if digits else [str(i) for i in range(len(self.class_names))]
@@ -204,6 +214,12 @@ class EvaluateScreen(EngineScreen):
             key = "  ".join(f"{i}={c}" for i, c in enumerate(self.class_names))
             lines += [Text(""), Text(key, style="dim")]
         tables.set_lines(lines)
+        calibration = self.query_one("#eval-calibration", ArtView)
+        if r.reliability is not None:
+            head = Text(f"Calibration: {self.calibration_words(r)}", style=style)
+            calibration.set_lines([Text(""), head, *self.reliability_lines(r)])
+        else:
+            calibration.set_lines([])
 
         if r.worst:
             # Full-size tiles when at least four fit a row, else half-size ones (14x7 cells).
@@ -221,6 +237,25 @@ class EvaluateScreen(EngineScreen):
             gallery.set_lines([Text(""), title, *grid])
         else:
             gallery.set_lines([Text(""), Text("No mistakes on the test set.")])
+
+    def calibration_words(self, r: Any) -> str:
+        """The model's temperature and the ECE it had before calibration."""
+        cal = self.calibration
+        if cal is None or not cal.calibrated:
+            return "uncalibrated (T=1)"
+        before = r.ece_uncalibrated
+        was = f", {before:.2%} at T=1" if before is not None else ""
+        return f"T={cal.temperature:.3g}{was}"
+
+    def reliability_lines(self, r: Any) -> list[Text]:
+        """The reliability diagram (accuracy against confidence per bin) as text art."""
+        from mnist_tui.render.reliability import reliability_diagram
+
+        rel = r.reliability
+        return reliability_diagram(
+            rel.edges, rel.counts, rel.confidence, rel.accuracy, rel.ece, width=20,
+            ascii=self.ascii,
+        )  # fmt: skip
 
     def per_class_lines(self, per_class: list[float]) -> list[Text]:
         """One bar per class, the weakest class marked."""

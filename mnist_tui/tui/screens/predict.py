@@ -103,6 +103,39 @@ class PredictionReady(Message):
     prediction: Any  # mnist_tui.engine.predict.Prediction (its module imports torch)
 
 
+@dataclass
+class SaliencyReady(Message):
+    """The worker worked out which pixels made a prediction's answer."""
+
+    prediction: Any
+    saliency: Any  # (28, 28) float array in [-1, 1]
+
+
+def verdict_lines(p: Any, width: int, console: Any) -> list[Text]:
+    """The answer in words: the class and its calibrated confidence, or "not a digit" with the
+    best guess marked as a guess, and any warning (wrapped to ``width``)."""
+    lines: list[Text] = []
+    if p.rejected:
+        lines.append(Text("Not a digit", style="bold yellow"))
+        # No percentage: the classifier's confidence means nothing for what is not a digit.
+        lines.append(Text(f"looks most like {p.guess_label} (guess)", style="yellow"))
+    elif p.digit is None:
+        lines.append(Text("No digit found", style="bold yellow"))
+    else:
+        word = "Digit" if p.labels[0] == "0" else "Class"
+        line = Text(f"{word} {p.label}", style="bold green")
+        line.append(f"  {p.confidence:.1%}, {confidence_words(p.confidence)}", style="bold")
+        lines.append(line)
+    if p.message:
+        # Wrap the note to the column width: the bars go below it.
+        note = Text(p.message, style="yellow")
+        lines.extend(note.wrap(console, max(10, width)))
+    if p.found and not p.calibrated:
+        lines.append(Text("uncalibrated model (T=1)", style="dim"))
+    lines.append(Text(""))
+    return lines
+
+
 class PredictScreen(EngineScreen):
     """Classify an image file by its path."""
 
@@ -119,6 +152,7 @@ class PredictScreen(EngineScreen):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("slash", "edit_path", "Edit path", key_display="/"),
         Binding("a", "activations", "Activations"),
+        Binding("w", "why", "Why"),
         Binding("m", "pick_model", "Model"),
         Binding("t", "toggle_ascii", "ASCII/colour"),
     ]
@@ -129,6 +163,8 @@ class PredictScreen(EngineScreen):
         self.ascii = False
         self.shown: Any = None  # the Prediction on display
         self.history: list[Any] = []
+        self.why = False  # show the saliency map in place of the plain 28×28
+        self.saliency: dict[int, Any] = {}  # id(prediction) → its map
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -221,8 +257,12 @@ class PredictScreen(EngineScreen):
         table.clear()
         for i, p in enumerate(self.history):
             name = os.path.basename(p.path or "") or "?"
-            conf = f"{p.confidence:.0%}" if p.digit is not None else "no digit"
-            table.add_row(name, p.label, conf, key=str(i))
+            if p.rejected:
+                label, conf = f"{p.guess_label}?", "not a digit"
+            else:
+                label = p.label
+                conf = f"{p.confidence:.0%}" if p.digit is not None else "no digit"
+            table.add_row(name, label, conf, key=str(i))
         table.display = bool(self.history)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -236,6 +276,8 @@ class PredictScreen(EngineScreen):
         """Display one prediction."""
         self.shown = prediction
         self.show_error("")
+        if self.why and prediction.guess is not None and id(prediction) not in self.saliency:
+            self.explain(prediction)
         self.redraw()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -263,12 +305,10 @@ class PredictScreen(EngineScreen):
             p.probabilities,
             labels=p.labels,
             width=max(5, bars_w - label_w - 10),
-            highlight=p.digit if p.digit is not None else -1,
+            highlight=p.guess if p.guess is not None else -1,
             ascii=self.ascii,
         )
-        middle = [Text("what the model saw", style="bold")] + picture(
-            p.pixels, seen_w, rows, self.ascii
-        )
+        middle = self.seen_panel(p, seen_w, rows)
         # Narrow windows drop whole panels, never cut a figure: first your image, then the 28x28.
         if orig_w >= 10:
             left = [Text("your image", style="bold")] + picture(original, orig_w, rows, self.ascii)
@@ -283,20 +323,26 @@ class PredictScreen(EngineScreen):
 
     def verdict(self, p: Any, width: int) -> list[Text]:
         """The answer in words: the class, the confidence, and any warning."""
-        lines: list[Text] = []
-        if p.digit is None:
-            lines.append(Text("No digit found", style="bold yellow"))
-        else:
-            word = "Digit" if p.labels[0] == "0" else "Class"
-            line = Text(f"{word} {p.label}", style="bold green")
-            line.append(f"  {p.confidence:.1%}, {confidence_words(p.confidence)}", style="bold")
-            lines.append(line)
-        if p.message:
-            # Wrap the note to the column width: the bars go below it.
-            note = Text(p.message, style="yellow")
-            lines.extend(note.wrap(self.app.console, max(10, width)))
-        lines.append(Text(""))
-        return lines
+        return verdict_lines(p, width, self.app.console)
+
+    def seen_panel(self, p: Any, width: int, rows: int) -> list[Text]:
+        """What the model saw, or (after `w`) why it answered what it did."""
+        from mnist_tui.render.saliency import saliency_caption, saliency_picture
+
+        if not self.why or p.guess is None:
+            return [Text("what the model saw", style="bold")] + picture(
+                p.pixels, width, rows, self.ascii
+            )
+        sal = self.saliency.get(id(p))
+        if sal is None:
+            return [Text("why… (working it out)", style="bold")] + picture(
+                p.pixels, width, rows, self.ascii
+            )
+        return (
+            [Text(f"why {p.guess_label}", style="bold")]
+            + saliency_picture(p.pixels, sal, width, rows, self.ascii)
+            + saliency_caption(p.guess_label, ascii=self.ascii)
+        )
 
     # ------------------------------------------------------------------ keys
 
@@ -304,11 +350,40 @@ class PredictScreen(EngineScreen):
         self.ascii = not self.ascii
         self.redraw()
 
+    def action_why(self) -> None:
+        """Toggle the saliency view ("why this digit") over what the model saw."""
+        p = self.shown
+        if p is None or p.guess is None:
+            self.notify("Predict an image first; then w shows why the model answered it.")
+            return
+        self.why = not self.why
+        if self.why and id(p) not in self.saliency:
+            self.explain(p)
+        self.redraw()
+
+    @work(thread=True, exclusive=True, group="why", exit_on_error=False)
+    def explain(self, prediction: Any) -> None:
+        """Compute the saliency map of a prediction (a thread worker: ~0.5 s on a CPU)."""
+        try:
+            loaded = self.app.services.load_model(self.model_name)
+            from mnist_tui.engine.saliency import saliency
+
+            sal = saliency(loaded, prediction.pixels, prediction.guess)
+        except Exception as exc:  # noqa: BLE001 - one sentence, never a crash
+            self.post_message(WorkFailed(f"Could not work out why: {exc}."))
+            return
+        self.post_message(SaliencyReady(prediction, sal))
+
+    def on_saliency_ready(self, message: SaliencyReady) -> None:
+        self.saliency[id(message.prediction)] = message.saliency
+        if self.shown is message.prediction:
+            self.redraw()
+
     def action_activations(self) -> None:
-        if self.shown is None or self.shown.digit is None:
+        if self.shown is None or self.shown.guess is None:
             self.notify("Predict an image first; then a shows its activations.")
             return
-        title = f"{os.path.basename(self.shown.path or 'image')} → {self.shown.label}"
+        title = f"{os.path.basename(self.shown.path or 'image')} → {self.shown.guess_label}"
         self.open_activations(self.shown.pixels, title, model_name=self.model_name)
 
     def action_pick_model(self) -> None:
