@@ -8,7 +8,17 @@ Two sets, both made here:
   paper as a user would photograph or scan them: lined-paper photo (uneven light, ruled lines,
   specks, JPEG), scan, transparent drawing.
 
-    python benchmarks/custom_images.py [--model NAME] [--per-style 200]
+Harder pictures (tests/imagestyles.HARD_STYLES), each with stroke-font digits and real
+handwriting: a hard shadow, a small digit in a large photo beside a margin line, pencil, a
+printed form box, squared paper, chalk on a board, a paint program's 1-px lines, coloured ink on
+coloured paper, a tilted photo in perspective, a dark-mode screenshot, an EXIF-rotated JPEG.
+Each is scored by today's pipeline (``--baseline-ref``, a git commit, default the parent of
+this change) and ours in the same run.
+
+Finally, MNIST test images saved as PNG go through ``predict`` and are compared with what
+``evaluate`` feeds the same model.
+
+    python benchmarks/custom_images.py [--model NAME] [--per-style 200] [--hard-only]
 """
 
 from __future__ import annotations
@@ -110,16 +120,23 @@ def main() -> None:
     parser.add_argument("--models-dir", default=None)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_TUI_DATA", "../shared/data"))
     parser.add_argument("--per-style", type=int, default=200)
+    parser.add_argument("--hard-only", action="store_true", help="only the harder styles")
+    parser.add_argument(
+        "--baseline-ref",
+        default="e71e983",
+        help="git commit whose engine/images.py is 'today' (default: before #15)",
+    )
+    parser.add_argument("--mnist-png", type=int, default=2000, help="MNIST test PNGs to check")
     args = parser.parse_args()
 
     import torch
 
     from mnist_tui.engine.data import load_dataset
-    from mnist_tui.engine.images import naive_preprocess, preprocess_image, preprocess_path
-    from mnist_tui.engine.predict import predict_path, probabilities
+    from mnist_tui.engine.images import naive_preprocess, preprocess_image
+    from mnist_tui.engine.predict import probabilities
     from mnist_tui.engine.store import ModelStore
 
-    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    torch.set_num_threads(1)
     store = ModelStore(args.models_dir)
     loaded = store.load(args.model or store.default_model())
     print(
@@ -138,6 +155,19 @@ def main() -> None:
 
     rows = []
     n = args.per_style
+    test = load_dataset("mnist", args.data_dir, val_size=0).test
+    if not args.hard_only:
+        rows += classic_rows(score, n, test)
+    baseline = _baseline(args.baseline_ref)
+    rows += hard_rows(loaded, n, test, baseline)
+    _print_rows(rows)
+    mnist_png_check(loaded, test, args.mnist_png)
+    latency(loaded)
+
+
+def classic_rows(score, n: int, test) -> list:  # noqa: ANN001
+    """The first round's styles: stroke font and handwriting, ours against the seeds'."""
+    rows = []
     for style, make in imagestyles.STYLES.items():
         if style == "printed":
             imgs = [(make(d), d) for d in range(10)]  # one font: each digit once
@@ -145,23 +175,115 @@ def main() -> None:
             imgs = [(imagestyles.mnist_like(i % 10, seed=i), i % 10) for i in range(n)]
         else:
             imgs = [(make(i % 10, i), i % 10) for i in range(n)]
-        rows.append(("stroke", style, len(imgs), *score(imgs)))
-    test = load_dataset("mnist", args.data_dir, val_size=0).test
+        rows.append(("stroke", style, len(imgs), *score(imgs), None))
     rng = np.random.default_rng(0)
     picks = rng.choice(len(test), size=n, replace=False)
     for style, make in HANDWRITTEN.items():
         imgs = [(make(test.images[j], int(j)), int(test.labels[j])) for j in picks]
-        rows.append(("handwritten", style, len(imgs), *score(imgs)))
+        rows.append(("handwritten", style, len(imgs), *score(imgs), None))
+    return rows
 
-    print(f"\n{'set':<12} {'style':<12} {'images':>6} {'ours':>8} {'seeds':>8}")
+
+def _baseline(ref: str):  # noqa: ANN202
+    """Today's preprocessing: engine/images.py as it was at ``ref``, loaded as its own module."""
+    import importlib.util
+    import subprocess
+
+    source = subprocess.run(
+        ["git", "show", f"{ref}:mnist_tui/engine/images.py"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    folder = Path(tempfile.mkdtemp())
+    (folder / "baseline_images.py").write_text(source)
+    spec = importlib.util.spec_from_file_location("baseline_images", folder / "baseline_images.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["baseline_images"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _open(made, folder: Path, k: int):  # noqa: ANN001, ANN202
+    """A renderer's picture; JPEG bytes (the EXIF style) are opened as a file, as users do."""
+    from mnist_tui.engine.images import load_image
+
+    if isinstance(made, bytes):
+        path = folder / f"{k}.jpg"
+        path.write_bytes(made)
+        return load_image(path)
+    return made
+
+
+def hard_rows(loaded, n: int, test, baseline) -> list:  # noqa: ANN001
+    """The harder styles, stroke font and handwriting: ours, today's and the seeds'."""
+    from mnist_tui.engine.images import naive_preprocess, preprocess_image
+    from mnist_tui.engine.predict import probabilities
+
+    def guess(pixels: np.ndarray) -> int:
+        return int(probabilities(loaded, pixels).argmax())
+
+    rng = np.random.default_rng(3)
+    picks = rng.choice(len(test), size=n, replace=False)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for style, render in imagestyles.HARD_STYLES.items():
+            for set_ in ("stroke", "handwritten"):
+                ours = today = naive = 0
+                for k in range(n):
+                    if set_ == "stroke":
+                        label = k % 10
+                        ink = imagestyles.stroke_ink(label, k)
+                    else:
+                        j = int(picks[k])
+                        label = int(test.labels[j])
+                        ink = _ink_from_mnist(test.images[j], 256, rng)
+                    image = _open(render(ink, k), Path(tmp), k)
+                    pre = preprocess_image(image)
+                    ours += pre.found and guess(pre.pixels) == label
+                    old = baseline.preprocess_image(image)
+                    today += old.found and guess(old.pixels) == label
+                    naive += guess(naive_preprocess(image)) == label
+                rows.append((set_, style, n, ours / n, naive / n, today / n))
+    return rows
+
+
+def _print_rows(rows: list) -> None:
+    print(f"\n{'set':<12} {'style':<15} {'images':>6} {'ours':>8} {'today':>8} {'seeds':>8}")
     tot = {"ours": 0.0, "naive": 0.0, "n": 0}
-    for set_, style, count, ours, naive in rows:
-        print(f"{set_:<12} {style:<12} {count:>6} {ours:>8.1%} {naive:>8.1%}")
+    for set_, style, count, ours, naive, today in rows:
+        was = "" if today is None else f"{today:.1%}"
+        print(f"{set_:<12} {style:<15} {count:>6} {ours:>8.1%} {was:>8} {naive:>8.1%}")
         tot["ours"] += ours * count
         tot["naive"] += naive * count
         tot["n"] += count
-    print(f"{'all':<12} {'':<12} {tot['n']:>6} {tot['ours'] / tot['n']:>8.1%}"
+    print(f"{'all':<12} {'':<15} {tot['n']:>6} {tot['ours'] / tot['n']:>8.1%} {'':>8}"
           f" {tot['naive'] / tot['n']:>8.1%}")  # fmt: skip
+
+
+def mnist_png_check(loaded, test, count: int) -> None:  # noqa: ANN001
+    """MNIST test images saved as PNG through predict, against evaluate's own input."""
+    from mnist_tui.engine.predict import predict_path, probabilities
+
+    if count <= 0:
+        return
+    same = right_predict = right_eval = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(count):
+            path = Path(tmp) / f"{i}.png"
+            Image.fromarray(test.images[i]).save(path)
+            pred = predict_path(loaded, path)
+            direct = int(probabilities(loaded, test.images[i] / np.float32(255)).argmax())
+            label = int(test.labels[i])
+            same += pred.digit == direct
+            right_predict += pred.digit == label
+            right_eval += direct == label
+    print(f"\nMNIST test PNGs ({count}): predict {right_predict / count:.2%}, evaluate's input"
+          f" {right_eval / count:.2%}, same answer {same / count:.2%}")  # fmt: skip
+
+
+def latency(loaded) -> None:  # noqa: ANN001
+    from mnist_tui.engine.images import preprocess_path
+    from mnist_tui.engine.predict import predict_path, read_number_path
 
     with tempfile.TemporaryDirectory() as tmp:
         normal = Path(tmp) / "photo.jpg"
@@ -169,19 +291,20 @@ def main() -> None:
         big = Path(tmp) / "big.jpg"
         big.write_bytes(imagestyles.photo_lined_jpeg(7, seed=1, size=(4000, 3000)))
         for label, path in (("800x600 JPEG", normal), ("4000x3000 JPEG", big)):
-            predict_path(loaded, path)
-            times = []
-            for _ in range(15):
-                t0 = time.perf_counter()
-                predict_path(loaded, path)
-                times.append((time.perf_counter() - t0) * 1000)
+            for name, call in (("predict", predict_path), ("read_number", read_number_path)):
+                call(loaded, path)
+                times = []
+                for _ in range(15):
+                    t0 = time.perf_counter()
+                    call(loaded, path)
+                    times.append((time.perf_counter() - t0) * 1000)
+                print(f"latency {label:<15} {name:<12} median {statistics.median(times):6.1f} ms")
             pre_t = []
             for _ in range(15):
                 t0 = time.perf_counter()
                 preprocess_path(path)
                 pre_t.append((time.perf_counter() - t0) * 1000)
-            print(f"latency {label:<15} predict median {statistics.median(times):6.1f} ms"
-                  f" (preprocess alone {statistics.median(pre_t):6.1f} ms)")  # fmt: skip
+            print(f"latency {label:<15} preprocess   median {statistics.median(pre_t):6.1f} ms")
 
 
 if __name__ == "__main__":

@@ -383,13 +383,13 @@ def _print_reliability(result: Any, calibration: Any) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from mnist_tui.engine.predict import predict_path
+    from mnist_tui.engine.predict import read_number_path
 
     loaded = _load_model(args)
     failed = 0
     for path in args.paths:
         try:
-            pred = predict_path(loaded, path)
+            reading = read_number_path(loaded, path)
         except MnistTuiError as exc:
             failed += 1
             if args.json:
@@ -398,9 +398,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 print(f"mnist-tui: {printable(str(exc))}", file=sys.stderr)
             continue
         if args.json:
-            print(json.dumps(pred.to_dict()), flush=True)
+            print(json.dumps(reading.to_dict()), flush=True)
             continue
         shown = printable(path)  # one line per image whatever the file name
+        if reading.is_number:
+            _print_number(shown, reading, args.show or args.why, loaded if args.why else None)
+            continue
+        pred = reading.digits[0]
         if pred.rejected:
             line = f"{shown}: not a digit (looks most like {pred.guess_label}, guess)"
         elif pred.found:
@@ -412,6 +416,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if args.show or args.why:
             _show_prediction(pred, loaded if args.why else None)
     return 1 if failed else 0
+
+
+def _print_number(path: str, reading: Any, show: bool, why: Any = None) -> None:
+    """A number: the number, then each digit with its confidence (and its art with --show)."""
+    each = ", ".join(
+        f"{d.label} {d.confidence:.0%}" if d.digit is not None else f"{d.guess_label}? not a digit"
+        for d in reading.digits
+    )
+    line = f"{path}: {reading.number or 'not read'} ({len(reading.digits)} digits: {each})"
+    print(line + (f" - {reading.message}" if reading.message else ""))
+    if show:
+        for pred in reading.digits:
+            _show_prediction(pred, why)
 
 
 def _show_prediction(pred: Any, why: Any = None) -> None:

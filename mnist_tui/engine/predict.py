@@ -39,6 +39,8 @@ class Prediction:
     rejected: bool = False  # ink was found but it does not look like one digit
     temperature: float = 1.0  # the model's calibration (1 = uncalibrated)
     calibrated: bool = False
+    # (left, top, right, bottom) of the digit in the source picture's pixels; None if not found.
+    box: tuple[int, int, int, int] | None = None
 
     @property
     def label(self) -> str:
@@ -100,6 +102,19 @@ def probabilities(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
     return softmax(logits(loaded, pixels), loaded.temperature).astype(np.float32)
 
 
+@torch.inference_mode()
+def probabilities_batch(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
+    """Softmax over the classes for (N, 28, 28) float images, in one forward pass, without the
+    calibration: reading numbers weighs these against shape costs tuned on them."""
+    model = loaded.model
+    model.eval()
+    device = next(model.parameters()).device
+    x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(device)
+    x = x.reshape(-1, 1, 28, 28).sub(loaded.info.mean).div(loaded.info.std)
+    with single_thread():
+        return torch.softmax(model(x).float(), 1).cpu().numpy()
+
+
 def predict_preprocessed(
     loaded: LoadedModel, pre: Preprocessed, path: str | None = None
 ) -> Prediction:
@@ -115,7 +130,7 @@ def predict_preprocessed(
         return Prediction(
             None, 0.0, [0.0] * 10, pre.pixels, False,
             pre.message or "No digit found in the image.", pre.original, path, labels,
-            temperature=cal.temperature, calibrated=cal.calibrated,
+            temperature=cal.temperature, calibrated=cal.calibrated, box=pre.source_box,
         )  # fmt: skip
     raw = logits(loaded, pre.pixels)
     probs = softmax(raw, cal.temperature)
@@ -133,7 +148,7 @@ def predict_preprocessed(
     return Prediction(
         None if verdict.rejected else guess, conf, [float(p) for p in probs], pre.pixels, True,
         message, pre.original, path, labels, guess=guess, rejected=verdict.rejected,
-        temperature=cal.temperature, calibrated=cal.calibrated,
+        temperature=cal.temperature, calibrated=cal.calibrated, box=pre.source_box,
     )  # fmt: skip
 
 
@@ -145,3 +160,84 @@ def predict_path(loaded: LoadedModel, path: str | os.PathLike[str]) -> Predictio
 def predict_image(loaded: LoadedModel, image: object) -> Prediction:
     """Classify a PIL image or an array (a drawing, a data-set sample)."""
     return predict_preprocessed(loaded, preprocess_image(image))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """What a picture says: one digit (exactly :func:`predict_path`'s answer) or a number
+    written in a row, read digit by digit, left to right."""
+
+    digits: list[Prediction]  # one per digit, left to right; one (maybe not found) for one digit
+    path: str | None = None
+
+    @property
+    def number(self) -> str | None:
+        """The digits read, as text ("2026"); None when no digit was found."""
+        if not self.digits or any(d.digit is None for d in self.digits):
+            return None
+        return "".join(d.label for d in self.digits)
+
+    @property
+    def is_number(self) -> bool:
+        """True when the picture holds several digits."""
+        return len(self.digits) > 1
+
+    @property
+    def confidence(self) -> float:
+        """How sure the model is of the whole number: the product of the digits' confidences."""
+        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+
+    @property
+    def message(self) -> str:
+        """ "" or one sentence: the single digit's note, or which digits are uncertain."""
+        if not self.is_number:
+            return self.digits[0].message if self.digits else "No digit found in the image."
+        unsure = [
+            f"{i + 1} ({d.confidence:.0%})"
+            for i, d in enumerate(self.digits)
+            if d.confidence < LOW_CONFIDENCE
+        ]
+        if not unsure:
+            return ""
+        which = "digit " + unsure[0] if len(unsure) == 1 else "digits " + ", ".join(unsure)
+        return f"Low confidence in {which} of {len(self.digits)}: check those digits."
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON line `predict --json` prints: today's for one digit; for a number, the
+        number, its confidence and each digit's digit, confidence and box."""
+        if not self.is_number:
+            return self.digits[0].to_dict()
+        out: dict[str, object] = {
+            "path": self.path,
+            "digit": None,
+            "number": self.number,
+            "confidence": round(self.confidence, 6),
+            "digits": [
+                {
+                    "digit": d.digit,
+                    "confidence": round(d.confidence, 6),
+                    "box": list(d.box) if d.box else None,
+                    "probabilities": [round(p, 6) for p in d.probabilities],
+                }
+                for d in self.digits
+            ],
+        }
+        if self.message:
+            out["note"] = self.message
+        return out
+
+
+def read_number(loaded: LoadedModel, image: object, path: str | None = None) -> NumberReading:
+    """Read a PIL image or an array: one digit as :func:`predict_image` answers it, or each
+    digit of a number written in a row (see :mod:`mnist_tui.engine.segment`)."""
+    from mnist_tui.engine.segment import read_digits
+
+    pres = read_digits(image, lambda batch: probabilities_batch(loaded, batch))  # type: ignore[arg-type]
+    return NumberReading([predict_preprocessed(loaded, pre, path) for pre in pres], path)
+
+
+def read_number_path(loaded: LoadedModel, path: str | os.PathLike[str]) -> NumberReading:
+    """Load a picture file safely and read it (raises ImageError for unusable files)."""
+    from mnist_tui.engine.images import load_image
+
+    return read_number(loaded, load_image(path), os.fspath(path))

@@ -1,6 +1,8 @@
 """Predict an image: type a path (Tab completes), Enter classifies it in a worker.
 
 Shows the image as given, the 28x28 the model saw, all ten probabilities, and a short history.
+A picture of a number shows the number and each digit's 28x28; [ and ] select a digit, whose
+28x28 and ten probabilities are then shown below.
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ class PredictionReady(Message):
     """The worker classified an image."""
 
     prediction: Any  # mnist_tui.engine.predict.Prediction (its module imports torch)
+    reading: Any = None  # a NumberReading when the picture holds several digits
 
 
 @dataclass
@@ -146,6 +149,7 @@ class PredictScreen(EngineScreen):
     PredictScreen #predict-error { color: $error; padding: 0 1; height: auto; }
     PredictScreen #predict-scroll { height: 1fr; padding: 0 1; }
     PredictScreen #predict-history { height: auto; max-height: 10; margin-top: 1; }
+    PredictScreen #predict-number { height: auto; margin-bottom: 1; display: none; }
     """
 
     BINDINGS = [
@@ -155,6 +159,8 @@ class PredictScreen(EngineScreen):
         Binding("w", "why", "Why"),
         Binding("m", "pick_model", "Model"),
         Binding("t", "toggle_ascii", "ASCII/colour"),
+        Binding("left_square_bracket", "digit(-1)", "Previous digit", show=False),
+        Binding("right_square_bracket", "digit(1)", "Next digit", show=False),
     ]
 
     def __init__(self, model_name: str | None = None) -> None:
@@ -163,6 +169,8 @@ class PredictScreen(EngineScreen):
         self.ascii = False
         self.shown: Any = None  # the Prediction on display
         self.history: list[Any] = []
+        self.reading: Any = None  # the NumberReading on display, when it is a number
+        self.digit_index = 0
         self.why = False  # show the saliency map in place of the plain 28×28
         self.saliency: dict[int, Any] = {}  # id(prediction) → its map
 
@@ -172,6 +180,7 @@ class PredictScreen(EngineScreen):
         yield Static(path_hint(""), id="predict-hint")
         yield Static("", id="predict-error", classes="error")
         with VerticalScroll(id="predict-scroll"):
+            yield ArtView(id="predict-number")
             yield ArtView(id="predict-result")
             table: DataTable[str] = DataTable(id="predict-history", cursor_type="row")
             yield table
@@ -223,16 +232,19 @@ class PredictScreen(EngineScreen):
         services = self.app.services
         try:
             loaded = services.load_model(self.model_name)
-            from mnist_tui.engine.predict import predict_path
+            from mnist_tui.engine.predict import read_number_path
 
-            prediction = predict_path(loaded, os.path.expanduser(text))
+            reading = read_number_path(loaded, os.path.expanduser(text))
         except MnistTuiError as exc:
             self.post_message(WorkFailed(str(exc)))
             return
         except Exception as exc:  # noqa: BLE001 - any unreadable file is one sentence, not a crash
             self.post_message(WorkFailed(f"Could not read {text}: {exc}."))
             return
-        self.post_message(PredictionReady(prediction))
+        if reading.is_number:
+            self.post_message(PredictionReady(reading.digits[0], reading))
+        else:
+            self.post_message(PredictionReady(reading.digits[0]))
 
     def on_work_failure(self) -> None:
         self.shown = None  # an older result under the error would read as this file's answer
@@ -242,7 +254,7 @@ class PredictScreen(EngineScreen):
         )
 
     def on_prediction_ready(self, message: PredictionReady) -> None:
-        prediction = message.prediction
+        prediction = message.prediction if message.reading is None else message.reading
         self.history = [prediction, *self.history][:HISTORY_SIZE]
         self.refresh_history()
         self.query_one("#predict-hint", Static).update(
@@ -257,6 +269,9 @@ class PredictScreen(EngineScreen):
         table.clear()
         for i, p in enumerate(self.history):
             name = os.path.basename(p.path or "") or "?"
+            if getattr(p, "is_number", False):
+                table.add_row(name, p.number or "-", f"{p.confidence:.0%}", key=str(i))
+                continue
             if p.rejected:
                 label, conf = f"{p.guess_label}?", "not a digit"
             else:
@@ -273,7 +288,11 @@ class PredictScreen(EngineScreen):
     # ------------------------------------------------------------------ drawing
 
     def show(self, prediction: Any) -> None:
-        """Display one prediction."""
+        """Display one prediction, or a number (a NumberReading) with its first digit chosen."""
+        self.reading = prediction if getattr(prediction, "is_number", False) else None
+        self.digit_index = 0
+        if self.reading is not None:
+            prediction = self.reading.digits[0]
         self.shown = prediction
         self.show_error("")
         if self.why and prediction.guess is not None and id(prediction) not in self.saliency:
@@ -287,6 +306,7 @@ class PredictScreen(EngineScreen):
         """Lay out image, 28x28 and bars for the current size."""
         p = self.shown
         view = self.query_one("#predict-result", ArtView)
+        self.draw_number()
         if p is None:
             view.set_lines([])
             return
@@ -343,6 +363,47 @@ class PredictScreen(EngineScreen):
             + saliency_picture(p.pixels, sal, width, rows, self.ascii)
             + saliency_caption(p.guess_label, ascii=self.ascii)
         )
+
+    def draw_number(self) -> None:
+        """The number read and each digit's 28x28 with its answer; the chosen one marked."""
+        strip = self.query_one("#predict-number", ArtView)
+        reading = self.reading if self.shown is not None else None
+        strip.display = reading is not None
+        if reading is None:
+            strip.set_lines([])
+            return
+        head = Text(f"Number {reading.number or '-'}", style="bold green")
+        head.append(
+            f"  {len(reading.digits)} digits, {reading.confidence:.1%} for all of them;"
+            f" [ ] choose a digit (now {self.digit_index + 1})",
+            style="bold",
+        )
+        lines = [head]
+        if reading.message:
+            lines.append(Text(reading.message, style="yellow"))
+        rows = 4 if self.ascii else 5
+        tiles = []
+        for i, d in enumerate(reading.digits):
+            answer = f"{d.guess_label}?" if d.rejected else f"{d.label} {d.confidence:.0%}"
+            caption = Text(answer, style="bold")
+            if i == self.digit_index:
+                caption = Text(f"▸{answer}", style="bold reverse")
+            tiles.append([caption, *picture(d.pixels, 2 * rows, rows, self.ascii)])
+        width = max(7, 2 * rows)
+        lines += side_by_side(tiles, [width] * len(tiles), gap=2)
+        strip.set_lines(lines)
+
+    def action_digit(self, step: int) -> None:
+        """Choose the previous or next digit of the number on display."""
+        if self.reading is None:
+            self.notify("[ and ] choose a digit when the picture holds a number.")
+            return
+        self.digit_index = (self.digit_index + step) % len(self.reading.digits)
+        prediction = self.reading.digits[self.digit_index]
+        self.shown = prediction
+        if self.why and prediction.guess is not None and id(prediction) not in self.saliency:
+            self.explain(prediction)
+        self.redraw()
 
     # ------------------------------------------------------------------ keys
 

@@ -1,0 +1,233 @@
+"""Image operations the preprocessing and the segmentation share: morphology, blurs, resizing,
+Otsu's threshold, connected components and ruled-line detection (numpy, scipy.ndimage, Pillow).
+
+Morphology, blurs and labelling are ``scipy.ndimage`` (maximum/minimum/uniform filters, label,
+find_objects, binary_erosion), replacing a hand-written numpy version: the same pixels (to
+2e-4) and faster: 36 test pictures of every style took 0.96 s against 1.43 s in one run. Only
+``_vertical_runs`` (run lengths, which ndimage has no call for) stays hand-written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+# A ruled line covers at least this fraction of the width (or height for vertical lines).
+LINE_COVER = 0.6
+# Images smaller than this on their shorter side have no ruled lines worth looking for.
+MIN_LINE_SIDE = 48
+# Ruled lines are looked for up to this slope (about 20 degrees: a photo taken askew).
+MAX_SLOPE = 0.36
+# 8-connectivity: diagonal neighbours belong to the same stroke.
+EIGHT = np.ones((3, 3), dtype=bool)
+FOUR = ndimage.generate_binary_structure(2, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters
+
+
+def _pad(array: np.ndarray, pad: list[tuple[int, int]], extend: bool) -> np.ndarray:
+    # Extending linearly (odd reflection) keeps a lighting ramp a ramp up to the border.
+    if extend:
+        return np.pad(array, pad, mode="reflect", reflect_type="odd")
+    return np.pad(array, pad, mode="edge")
+
+
+def _filtered(array: np.ndarray, size: int, extend: bool, apply, room: int) -> np.ndarray:
+    """``apply`` (a scipy filter of ``size``) with edges replicated, or extended linearly
+    (odd reflection) along each axis longer than ``room``."""
+    if not extend:
+        return apply(array, size=size, mode="nearest")
+    r = size // 2
+    pad = [(r, r) if n > room else (0, 0) for n in array.shape]
+    out = apply(_pad(array, pad, True), size=size, mode="nearest")
+    return out[tuple(slice(p, p + n) for (p, _), n in zip(pad, array.shape, strict=True))]
+
+
+def _dilate(array: np.ndarray, size: int, extend: bool = False) -> np.ndarray:
+    """Grey dilation by a ``size`` x ``size`` square (running maximum)."""
+    if size <= 1:
+        return array
+    return _filtered(array, size, extend, ndimage.maximum_filter, size // 2)
+
+
+def _erode(array: np.ndarray, size: int, extend: bool = False) -> np.ndarray:
+    """Grey erosion by a ``size`` x ``size`` square (running minimum)."""
+    if size <= 1:
+        return array
+    return _filtered(array, size, extend, ndimage.minimum_filter, size // 2)
+
+
+def _box_blur(array: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over (2r+1) x (2r+1) samples, edges extended linearly: a cheap low-pass."""
+    if radius < 1:
+        return array
+    size = 2 * radius + 1
+    return _filtered(array.astype(np.float64), size, True, ndimage.uniform_filter, radius + 1)
+
+
+def _block_quantile(array: np.ndarray, factor: int, q: float) -> np.ndarray:
+    if factor <= 1:
+        return array
+    h, w = array.shape
+    padded = np.pad(array, ((0, -h % factor), (0, -w % factor)), mode="edge")
+    bh, bw = padded.shape[0] // factor, padded.shape[1] // factor
+    blocks = padded.reshape(bh, factor, bw, factor).transpose(0, 2, 1, 3).reshape(bh, bw, -1)
+    k = int(round(q * (blocks.shape[-1] - 1)))
+    return np.partition(blocks, k, axis=-1)[..., k]
+
+
+def _resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a float image to (width, height): area-averaging down, bilinear up."""
+    h, w = array.shape
+    shrinking = size[0] <= w and size[1] <= h
+    method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    resized = Image.fromarray(np.ascontiguousarray(array, dtype=np.float32), mode="F")
+    return np.asarray(resized.resize(size, method), dtype=np.float32)
+
+
+def _otsu(values: np.ndarray) -> float:
+    """Otsu's threshold of values in [0, 1]."""
+    hist = np.bincount(np.clip((values * 255).astype(np.int64), 0, 255).ravel(), minlength=256)
+    hist = hist.astype(np.float64)
+    total = hist.sum()
+    if total == 0:
+        return 0.5
+    levels = np.arange(256, dtype=np.float64)
+    weight0 = np.cumsum(hist)
+    weight1 = total - weight0
+    sum0 = np.cumsum(hist * levels)
+    mean0 = sum0 / np.maximum(weight0, 1e-12)
+    mean1 = (sum0[-1] - sum0) / np.maximum(weight1, 1e-12)
+    between = weight0 * weight1 * (mean0 - mean1) ** 2
+    return (int(np.argmax(between)) + 1) / 255.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Connected components (8-connectivity)
+
+
+@dataclass
+class _Components:
+    labels: np.ndarray  # (H, W) int, -1 for background
+    areas: np.ndarray
+    top: np.ndarray
+    bottom: np.ndarray  # inclusive
+    left: np.ndarray
+    right: np.ndarray  # inclusive
+
+
+def _components(mask: np.ndarray) -> _Components:
+    """Label 8-connected ink, numbered in raster order of each part's first pixel."""
+    labels, k = ndimage.label(mask, structure=EIGHT)
+    labels = labels.astype(np.int64) - 1
+    areas = np.bincount(labels[labels >= 0], minlength=k).astype(np.int64)
+    boxes = ndimage.find_objects(labels + 1, max_label=k)
+    top = np.array([b[0].start for b in boxes], dtype=np.int64)
+    bottom = np.array([b[0].stop - 1 for b in boxes], dtype=np.int64)
+    left = np.array([b[1].start for b in boxes], dtype=np.int64)
+    right = np.array([b[1].stop - 1 for b in boxes], dtype=np.int64)
+    return _Components(labels, areas, top, bottom, left, right)
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width: twice the area over the boundary length."""
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    inner = ndimage.binary_erosion(mask, structure=FOUR, border_value=1)
+    boundary = area - int(inner.sum())
+    return 2.0 * area / max(boundary, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ruled lines
+
+
+def _vertical_runs(mask: np.ndarray) -> np.ndarray:
+    """For each ink pixel, the length of the vertical run of ink it belongs to."""
+    h, w = mask.shape
+    cols = np.zeros((w, h + 1), dtype=bool)
+    cols[:, :h] = mask.T
+    flat = cols.ravel()
+    starts = flat & ~np.concatenate(([False], flat[:-1]))
+    ids = np.cumsum(starts)
+    lengths = np.bincount(ids[flat], minlength=int(ids[-1]) + 1)
+    out = np.zeros(flat.shape, dtype=np.int64)
+    out[flat] = lengths[ids[flat]]
+    return out.reshape(w, h + 1)[:, :h].T
+
+
+def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Pixels of long thin near-horizontal lines (±20°) spanning most of the width, and their
+    count.
+
+    Ink that continues above or below a line (a digit's stroke crossing it) is kept.
+    """
+    h, w = mask.shape
+    found = np.zeros_like(mask)
+    if min(h, w) < MIN_LINE_SIDE:
+        return found, 0
+    ys, xs = np.nonzero(mask)
+    if ys.size < LINE_COVER * w:
+        return found, 0
+    pad = int(math.ceil(MAX_SLOPE / 2 * w)) + 2
+    n_rows = h + 2 * pad
+    best: tuple[float, np.ndarray] | None = None
+
+    def shear(slope: float) -> tuple[float, np.ndarray]:
+        sheared = ys - np.round((xs - w / 2) * slope).astype(np.int64) + pad
+        cover = np.bincount(sheared, minlength=n_rows) / w
+        return float((cover**2).sum()), sheared
+
+    # Shear so a tilted line becomes a row; the best slope concentrates ink most. Coarse
+    # steps over a phone's tilt (about 20 degrees either way), then fine ones around the best.
+    coarse = max(np.linspace(-MAX_SLOPE, MAX_SLOPE, 21), key=lambda m: shear(float(m))[0])
+    for slope in np.clip(np.linspace(coarse - 0.02, coarse + 0.02, 9), -MAX_SLOPE, MAX_SLOPE):
+        score, sheared = shear(float(slope))
+        if best is None or score > best[0]:
+            best = (score, sheared)
+    assert best is not None
+    sheared = best[1]
+    occupied = np.zeros((n_rows, w), dtype=bool)
+    occupied[sheared, xs] = True
+    # Allow a line to wander by a row (slope steps, JPEG); count columns, not pixels.
+    near = occupied.copy()
+    near[1:] |= occupied[:-1]
+    near[:-1] |= occupied[1:]
+    is_line = near.sum(axis=1) >= LINE_COVER * w
+    if not is_line.any():
+        return found, 0
+    max_thick = max(3, round(0.02 * h))
+    candidate = np.zeros(ys.size, dtype=bool)
+    allowed = np.zeros(ys.size, dtype=np.int64)
+    count = 0
+    edges = np.diff(np.concatenate(([0], is_line.astype(np.int8), [0])))
+    for first, stop in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0], strict=True):
+        thick = stop - first - 2  # the 3-row window widened the band by one row each side
+        if thick > max_thick:
+            continue
+        in_band = (sheared >= first - 1) & (sheared <= stop)
+        # A ruled line runs (nearly) edge to edge; a digit's stroke stops inside the picture.
+        if np.ptp(xs[in_band]) < 0.85 * w:
+            continue
+        candidate |= in_band
+        allowed[in_band] = max(thick, 1) + 2
+        count += 1
+    if not count:
+        return found, 0
+    runs = _vertical_runs(mask)[ys, xs]
+    remove = candidate & (runs <= allowed)
+    found[ys[remove], xs[remove]] = True
+    return found, count
+
+
+def _ruled_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    across, n_across = _horizontal_lines(mask)
+    down, n_down = _horizontal_lines(mask.T)
+    return across | down.T, n_across + n_down

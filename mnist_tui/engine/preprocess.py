@@ -1,0 +1,480 @@
+"""MNIST-style preprocessing of a user's picture (numpy, scipy and Pillow; no torch).
+
+A user's picture (a phone photo of a notebook, a scan, a transparent drawing, a printed digit or
+an MNIST-style 28x28) becomes what the network was trained on: a (28, 28) float image with bright
+antialiased ink on black, the digit fitted into a 20x20 box keeping its aspect ratio and placed so
+that its centre of mass is at (14, 14), as described in the MNIST paper.
+
+The pipeline: flatten transparency, detect polarity, divide out uneven lighting, threshold
+(Otsu), remove ruled lines and specks, crop, normalise the stroke width, fit and centre.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from mnist_tui.engine.imageio import _array_to_unit, _block_mean, _to_grey, load_image
+from mnist_tui.engine.imageops import (
+    _block_quantile,
+    _box_blur,
+    _Components,
+    _components,
+    _dilate,
+    _erode,
+    _otsu,
+    _resize,
+    _ruled_lines,
+    _stroke_width,
+    _vertical_runs,
+)
+from mnist_tui.errors import ImageError
+
+SIDE = 28
+BOX = 20
+# MNIST's strokes are about 2-3 px wide at 28x28; strokes far from this are widened or thinned.
+TARGET_STROKE = 2.5
+THUMB_SIDE = 256
+# Ink must be at least this much darker than the paper (as a fraction) to count.
+MIN_CONTRAST = 0.15
+EDGE_MESSAGE = "The digit touches the edge of the picture, so part of it may be cut off."
+# The intermediate size the cropped digit is reduced to before stroke-width normalisation.
+STROKE_SIDE = 4 * BOX
+
+
+@dataclass
+class Preprocessed:
+    """A picture made ready for the network, plus what the user should see about it."""
+
+    pixels: np.ndarray
+    found: bool
+    message: str
+    original: np.ndarray
+    source_size: tuple[int, int]
+    # (left, top, right, bottom) of the digit in ``original``'s coordinates, None if not found.
+    digit_box: tuple[int, int, int, int] | None = None
+    # The same box in the source picture's own pixels (for --json and for numbers).
+    source_box: tuple[int, int, int, int] | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline
+
+
+def _ink_is_dark(grey: np.ndarray) -> bool:
+    """True for dark ink on light paper, judged by a clean border or else by the outliers."""
+    h, w = grey.shape
+    b = max(1, min(h, w) // 20)
+    border = np.concatenate(
+        [grey[:b].ravel(), grey[-b:].ravel(), grey[:, :b].ravel(), grey[:, -b:].ravel()]
+    )
+    level = float(np.median(border))
+    if float(border.std()) < 0.1 and (level < 0.2 or level > 0.8):
+        return level > 0.5
+    # Ink is the minority where it is: it stands out from a local median (which keeps a hard
+    # shadow's or a page's edge, unlike a mean), darker or lighter. Comparing against the
+    # whole picture's median mistook a shadow over half the page for ink.
+    factor = max(1, math.ceil(max(h, w) / 128))
+    small = _block_mean(grey, factor)
+    cell = max(2, min(small.shape) // 8)
+    median = _block_quantile(small, cell, 0.5)
+    sh, sw = small.shape
+    local = np.repeat(np.repeat(median, cell, axis=0), cell, axis=1)[:sh, :sw]
+    residual = small - local
+    low, high = np.percentile(residual, [0.5, 99.5])
+    return -float(low) > float(high)
+
+
+def _background(paper: np.ndarray) -> np.ndarray:
+    """Paper brightness without the ink: a closing (max then min) at low resolution, blurred."""
+    h, w = paper.shape
+    factor = max(1, math.ceil(max(h, w) / 128))
+    small = _block_quantile(paper, factor, 0.9)
+    k = max(3, min(small.shape) // 4) | 1
+    small = _erode(_dilate(small, k, extend=True), k, extend=True)
+    # Only a light blur: a heavy one would smear a hard shadow edge into fake ink.
+    small = _box_blur(small, 1)
+    if float(small.max() - small.min()) < 0.08:
+        # Evenly lit: one level for all, so clean images pass through untouched.
+        return np.full_like(paper, float(np.median(small)))
+    bh, bw = small.shape
+    full = _resize(small.astype(np.float32), (bw * factor, bh * factor))
+    return full[:h, :w]
+
+
+def _border_regions(mask: np.ndarray) -> np.ndarray:
+    """Solid regions along the picture's border (the table around a page, a dark corner):
+    at least 2% of the picture, touching the border for a long way, and mostly far thicker
+    than a pen stroke."""
+    h, w = mask.shape
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return np.zeros_like(mask)
+    rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+    contact = np.bincount(rim, minlength=count + 1)
+    areas = np.bincount(labels.ravel(), minlength=count + 1)
+    candidates = np.nonzero((contact >= 0.25 * min(h, w)) & (areas >= 0.02 * h * w))[0]
+    candidates = candidates[candidates > 0]
+    if candidates.size == 0:
+        return np.zeros_like(mask)
+    size = max(3, round(0.06 * min(h, w)))
+    # What survives an erosion far wider than a stroke is solid.
+    solid = ndimage.minimum_filter(mask.astype(np.uint8), size=size, mode="nearest") > 0
+    solid_area = np.bincount(labels[solid], minlength=count + 1)
+    drop = [int(c) for c in candidates if solid_area[c] >= 0.25 * areas[c]]
+    return np.isin(labels, drop) if drop else np.zeros_like(mask)
+
+
+def _frames(parts: _Components) -> np.ndarray:
+    """Pixels of printed boxes (a form's fields): parts whose bounding box is ringed by a thin
+    line on all four sides. Ink that runs on inside the box (a digit touching it) is kept."""
+    h, w = parts.labels.shape
+    found = np.zeros((h, w), dtype=bool)
+    heights = parts.bottom - parts.top + 1
+    widths = parts.right - parts.left + 1
+    big = (heights >= 0.15 * min(h, w)) & (widths >= 0.15 * min(h, w))
+    for i in np.nonzero(big)[0]:
+        top, left = int(parts.top[i]), int(parts.left[i])
+        sub = parts.labels[top : top + heights[i], left : left + widths[i]] == i
+        band = max(2, round(0.04 * min(sub.shape)))
+        # Each side: ink in (nearly) every column or row within the band along it.
+        sides = (
+            sub[:band].any(axis=0), sub[-band:].any(axis=0),
+            sub[:, :band].any(axis=1), sub[:, -band:].any(axis=1),
+        )  # fmt: skip
+        if min(float(side.mean()) for side in sides) < 0.9:
+            continue
+        down = _vertical_runs(sub)
+        across = _vertical_runs(sub.T).T
+        ring = np.zeros_like(sub)
+        ring[:band] |= sub[:band] & (down[:band] <= band + 1)
+        ring[-band:] |= sub[-band:] & (down[-band:] <= band + 1)
+        ring[:, :band] |= sub[:, :band] & (across[:, :band] <= band + 1)
+        ring[:, -band:] |= sub[:, -band:] & (across[:, -band:] <= band + 1)
+        found[top : top + heights[i], left : left + widths[i]] |= ring
+    return found
+
+
+def _crop_to_ink(array: np.ndarray, level: float = 0.0) -> np.ndarray:
+    rows = np.nonzero((array > level).any(axis=1))[0]
+    cols = np.nonzero((array > level).any(axis=0))[0]
+    if rows.size == 0:
+        return array[:0, :0]
+    return array[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _normalise_strokes(crop: np.ndarray) -> np.ndarray:
+    """Reduce to about 80 px keeping thin strokes (block max), then widen or thin strokes."""
+    long_side = max(crop.shape)
+    factor = max(1, math.ceil(long_side / STROKE_SIDE))
+    if factor > 1:
+        h, w = crop.shape
+        padded = np.pad(crop, ((0, -h % factor), (0, -w % factor)))
+        shape = (padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
+        crop = padded.reshape(shape).max(axis=(1, 3))
+    scale = max(crop.shape) / BOX  # intermediate pixels per final pixel
+    target = TARGET_STROKE * scale
+    width = _stroke_width(crop > 0.5)
+    if 0 < width < 0.6 * target:
+        size = 2 * max(1, round((0.85 * target - width) / 2)) + 1
+        crop = np.pad(crop, size // 2)
+        crop = _dilate(crop, size)
+    elif width > 2.0 * target:
+        size = 2 * max(1, min(round((width - 1.5 * target) / 2), round(width / 4))) + 1
+        thinner = _erode(crop, size)
+        if (thinner > 0.5).any():
+            crop = thinner
+    # Faint antialiasing fringes do not count towards the 20 px box (as in MNIST).
+    return _crop_to_ink(crop, 0.1)
+
+
+def _fit_and_centre(crop: np.ndarray) -> np.ndarray:
+    """Fit into 20x20 keeping aspect ratio; place the centre of mass at (14, 14) in 28x28."""
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.clip(_resize(crop, size), 0.0, None)
+    total = float(small.sum())
+    canvas = np.zeros((SIDE, SIDE), dtype=np.float32)
+    if total <= 0:
+        return canvas
+    cy, cx = (float(c) for c in ndimage.center_of_mass(small))
+    sh, sw = small.shape
+    # Integer shift (as MNIST), clamped so the whole box stays inside the 28x28 field.
+    top = int(np.clip(round(SIDE / 2 - cy), 0, SIDE - sh))
+    left = int(np.clip(round(SIDE / 2 - cx), 0, SIDE - sw))
+    canvas[top : top + sh, left : left + sw] = small
+    peak = float(canvas.max())
+    if peak > 0:
+        canvas /= peak
+    return np.clip(canvas, 0.0, 1.0).astype(np.float32)
+
+
+def _thumbnail(grey: np.ndarray) -> tuple[np.ndarray, float]:
+    h, w = grey.shape
+    scale = min(1.0, THUMB_SIDE / max(h, w))
+    picture = Image.fromarray(np.round(grey * 255).astype(np.uint8), mode="L")
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        picture = picture.resize(size, Image.Resampling.BOX)
+    return np.asarray(picture, dtype=np.uint8).copy(), scale
+
+
+def _main_part(parts: _Components, h: int, w: int) -> int:
+    """The digit's largest piece; page edges and shadows along a whole side count for less."""
+    heights = parts.bottom - parts.top + 1
+    widths = parts.right - parts.left + 1
+    touches = (parts.top == 0) | (parts.left == 0) | (parts.bottom == h - 1)
+    touches |= parts.right == w - 1
+    spans = touches & ((heights >= 0.9 * h) | (widths >= 0.9 * w))
+    return int(np.argmax(parts.areas * np.where(spans, 0.25, 1.0)))
+
+
+def _digit_pixels(parts: _Components) -> np.ndarray:
+    """The main part plus every sizeable part near it (a broken stroke, a separate bar)."""
+    h, w = parts.labels.shape
+    main = _main_part(parts, h, w)
+    reach = 0.15 * max(parts.bottom[main] - parts.top[main], parts.right[main] - parts.left[main])
+    reach += 2
+    sizeable = parts.areas >= 0.03 * parts.areas[main]
+    keep = np.zeros(parts.areas.size, dtype=bool)
+    keep[main] = True
+    # Grow the kept box by parts within reach until nothing more joins.
+    for _ in range(8):
+        top, bottom = parts.top[keep].min() - reach, parts.bottom[keep].max() + reach
+        left, right = parts.left[keep].min() - reach, parts.right[keep].max() + reach
+        near = (parts.bottom >= top) & (parts.top <= bottom)
+        near &= (parts.right >= left) & (parts.left <= right)
+        grown = keep | (near & sizeable)
+        if np.array_equal(grown, keep):
+            break
+        keep = grown
+    labels = parts.labels
+    return (labels >= 0) & keep[np.maximum(labels, 0)]
+
+
+def _has_digit(parts: _Components, h: int, w: int) -> bool:
+    if parts.areas.size == 0:
+        return False
+    main = _main_part(parts, h, w)
+    extent = max(parts.bottom[main] - parts.top[main], parts.right[main] - parts.left[main]) + 1
+    return bool(extent >= max(3, 0.04 * min(h, w)))
+
+
+def _not_found(message: str, thumb: np.ndarray, source: tuple[int, int]) -> Preprocessed:
+    blank = np.zeros((SIDE, SIDE), dtype=np.float32)
+    return Preprocessed(blank, False, message, thumb, source)
+
+
+@dataclass
+class InkMap:
+    """The first half of the pipeline: where the ink is, before any digit is chosen from it."""
+
+    ink: np.ndarray  # (h, w) ink strength in [0, 1] at working size
+    threshold: float
+    lines: np.ndarray  # ruled-line pixels taken out of the ink
+    parts: _Components  # the ink without ruled lines, labelled
+    thumb: np.ndarray
+    thumb_scale: float
+    source: tuple[int, int]
+
+
+def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed:
+    """Polarity, lighting, threshold and ruled lines; a not-found Preprocessed if nothing is
+    the size of a digit."""
+    thumb, thumb_scale = _thumbnail(grey)
+    h, w = grey.shape
+    if max(h, w) < 8 or min(h, w) < 2:
+        return _not_found(
+            f"No digit found: the image is only {source[0]}x{source[1]} pixels.", thumb, source
+        )
+    paper = grey if _ink_is_dark(grey) else 1.0 - grey
+    background = _background(paper)
+    # Dividing by the paper's own brightness evens out shading and gradients.
+    # (In near-black regions differences are judged absolutely: nothing there is recoverable.)
+    ink = np.clip((background - paper) / np.maximum(background, 0.25), 0.0, 1.0)
+    if float(ink.max()) < MIN_CONTRAST:
+        return _not_found("No digit found: the image is blank.", thumb, source)
+    threshold = max(_otsu(ink), MIN_CONTRAST)
+    mask = ink >= threshold
+    regions = _border_regions(mask)
+    if regions.any():
+        # The table around a page photographed askew is not ink (unless nothing else is).
+        rest = mask & ~regions
+        if _has_digit(_components(rest), h, w):
+            mask = rest
+    lines, n_lines = _ruled_lines(mask)
+    frames = _frames(_components(mask & ~lines))
+    if frames.any():
+        # A printed form's boxes go like ruled lines; a digit touching a box keeps its strokes.
+        lines |= frames
+    parts = _components(mask & ~lines)
+    if n_lines == 1 and not _has_digit(parts, h, w):
+        # One lone "line" and nothing else is more likely a tightly cropped 1 than a rule.
+        lines[:] = False
+        parts = _components(mask)
+    if not _has_digit(parts, h, w):
+        if parts.areas.size == 0 and n_lines:
+            return _not_found("No digit found: there are only ruled lines.", thumb, source)
+        if parts.areas.size == 0:
+            return _not_found("No digit found: the image is blank.", thumb, source)
+        return _not_found(
+            "No digit found: there are only specks, nothing the size of a digit.", thumb, source
+        )
+    return InkMap(ink, threshold, lines, parts, thumb, thumb_scale, source)
+
+
+def digit_from_ink(
+    found: InkMap,
+    kept: np.ndarray,
+    exclude: np.ndarray | None = None,
+    noise: float | None = None,
+) -> Preprocessed:
+    """The second half: crop the ``kept`` pixels, keep their antialiasing, normalise the
+    strokes, fit and centre. ``exclude`` (other digits' ink) never enters this digit.
+
+    With ``noise`` (the paper's noise level, from :func:`paper_noise`) only the digit's own
+    neighbourhood is worked on: a number's many candidate pieces cost a few ms each, not tens.
+    """
+    full_h, full_w = found.ink.shape
+    rows = np.nonzero(kept.any(axis=1))[0]
+    cols = np.nonzero(kept.any(axis=0))[0]
+    oy = ox = 0
+    ink, lines = found.ink, found.lines
+    if noise is not None:
+        oy, ox = max(rows[0] - 4, 0), max(cols[0] - 4, 0)
+        window = (slice(oy, min(rows[-1] + 5, full_h)), slice(ox, min(cols[-1] + 5, full_w)))
+        ink, lines, kept = ink[window], lines[window], kept[window]
+        exclude = None if exclude is None else exclude[window]
+    threshold = found.threshold
+    h, w = ink.shape
+    # Bridge the thin gaps a removed line left in a stroke crossing it.
+    kept = kept | (lines & _dilate(kept.astype(np.uint8), 3).astype(bool))
+    around = _dilate(kept.astype(np.uint8), 3).astype(bool) & ~(lines & ~kept)
+    others = np.zeros_like(around) if exclude is None else exclude & ~kept
+    around &= ~others
+    if noise is None:
+        # Keep the antialiased greys: stretch between the paper noise and the typical stroke.
+        outside = ink[~(around | others)]
+        noise = float(np.percentile(outside, 99)) if outside.size else 0.0
+    low = min(noise, 0.6 * threshold)
+    high = max(float(np.percentile(ink[kept], 90)), low + 1e-3)
+    soft = np.clip((ink - low) / (high - low), 0.0, 1.0) * around
+    rows = np.nonzero(kept.any(axis=1))[0]
+    cols = np.nonzero(kept.any(axis=0))[0]
+    top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, h)
+    left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, w)
+    crop = _normalise_strokes(soft[top:bottom, left:right])
+    if crop.size == 0:
+        return _not_found("No digit found: the image is blank.", found.thumb, found.source)
+    pixels = _fit_and_centre(crop)
+    rows, cols = rows + oy, cols + ox
+    at_edge = rows[0] == 0 or cols[0] == 0 or rows[-1] == full_h - 1 or cols[-1] == full_w - 1
+    message = EDGE_MESSAGE if at_edge else ""
+    scale = found.thumb_scale
+    box = (
+        int(cols[0] * scale),
+        int(rows[0] * scale),
+        int(math.ceil((cols[-1] + 1) * scale)),
+        int(math.ceil((rows[-1] + 1) * scale)),
+    )
+    to_source = found.source[0] / full_w
+    source_box = (
+        int(cols[0] * to_source),
+        int(rows[0] * to_source),
+        min(int(math.ceil((cols[-1] + 1) * to_source)), found.source[0]),
+        min(int(math.ceil((rows[-1] + 1) * to_source)), found.source[1]),
+    )
+    return Preprocessed(
+        pixels, True, message, found.thumb, found.source, box, source_box=source_box
+    )
+
+
+def paper_noise(found: InkMap, ink_pixels: np.ndarray) -> float:
+    """The paper's noise level away from ``ink_pixels``: the 99th percentile of ink strength."""
+    near = _dilate(ink_pixels.astype(np.uint8), 3).astype(bool) | found.lines
+    outside = found.ink[~near]
+    return float(np.percentile(outside, 99)) if outside.size else 0.0
+
+
+def is_mnist_format(grey: np.ndarray) -> bool:
+    """True for an image that already is an MNIST digit: 28x28, light ink on a black field,
+    the ink filling a 20x20 box and its centre of mass within 1 px of the middle.
+
+    Such an image is fed as it is, so ``predict`` on a saved test image scores what
+    ``evaluate`` scores (re-preprocessing it cost 0.2 points: 99.50% against 99.68%).
+    """
+    if grey.shape != (SIDE, SIDE):
+        return False
+    if float(np.mean(grey <= 0.02)) < 0.5 or float(grey.max()) < 0.5:
+        return False
+    ink = grey > 0.05
+    rows = np.nonzero(ink.any(axis=1))[0]
+    cols = np.nonzero(ink.any(axis=0))[0]
+    # MNIST's digits fill their 20x20 box (9,976 of the 10,000 test digits exactly).
+    if max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) not in (BOX - 1, BOX):
+        return False
+    cy, cx = ndimage.center_of_mass(grey)
+    middle = (SIDE - 1) / 2
+    # MNIST's centres of mass all lie within a pixel of the middle (13.5, 13.5).
+    return abs(cy - middle) <= 1.0 and abs(cx - middle) <= 1.0
+
+
+def _as_mnist(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
+    pixels = np.clip(grey, 0.0, 1.0).astype(np.float32)
+    thumb, _ = _thumbnail(grey)
+    ink = np.nonzero(grey > 0.1)
+    box = (int(ink[1].min()), int(ink[0].min()), int(ink[1].max()) + 1, int(ink[0].max()) + 1)
+    return Preprocessed(pixels, True, "", thumb, source, box, source_box=box)
+
+
+def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
+    if is_mnist_format(grey):
+        return _as_mnist(grey, source)
+    found = find_ink(grey, source)
+    if isinstance(found, Preprocessed):
+        return found
+    return digit_from_ink(found, _digit_pixels(found.parts))
+
+
+def preprocess_image(image: Image.Image | np.ndarray) -> Preprocessed:
+    """Turn a picture of one digit into an MNIST-style (28, 28) float32 image.
+
+    Accepts a PIL image of any mode (transparency is flattened so the strokes show) or a
+    numpy array: greyscale (H, W) uint8 or float in [0, 1], or (H, W, 3|4) colour. Dark ink on
+    light paper and light ink on dark are both handled. When no digit is found (a blank, white
+    or black picture, or only lines and specks) ``found`` is False, ``pixels`` is all zero and
+    ``message`` says why. Raises :class:`ImageError` only for input that is not an image.
+    """
+    grey, source = _to_grey(image)
+    return _pipeline(grey, source)
+
+
+def preprocess_path(path: str | os.PathLike[str]) -> Preprocessed:
+    """Load a picture file safely (see :func:`load_image`) and preprocess it."""
+    return preprocess_image(load_image(path))
+
+
+def naive_preprocess(image: Image.Image | np.ndarray) -> np.ndarray:
+    """The old way, kept for comparison: greyscale and resize to 28x28, nothing else."""
+    if isinstance(image, Image.Image):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+        except Exception:
+            raise ImageError(
+                f"Images in colour mode {image.mode} cannot be used; save the picture as PNG."
+            ) from None
+    elif isinstance(image, np.ndarray) and image.size and image.ndim >= 2:
+        array = image[..., :3].mean(axis=-1) if image.ndim == 3 else image
+        grey = _array_to_unit(np.asarray(array))
+    else:
+        raise ImageError("This is not an image; pass a PIL image or a numpy array.")
+    return np.clip(_resize(grey, (SIDE, SIDE)), 0.0, 1.0).astype(np.float32)

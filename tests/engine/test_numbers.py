@@ -1,0 +1,121 @@
+"""Numbers written in a row: each digit found, split and read; a single digit unchanged."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from imagestyles import STYLES, number  # noqa: E402
+
+from mnist_tui.cli import main  # noqa: E402
+from mnist_tui.engine.images import preprocess_image  # noqa: E402
+from mnist_tui.engine.predict import predict_image, read_number  # noqa: E402
+from mnist_tui.engine.segment import read_digits  # noqa: E402
+from mnist_tui.engine.store import ModelStore  # noqa: E402
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models"
+
+
+@pytest.fixture(scope="module")
+def shipped():  # noqa: ANN201
+    """The shipped default model: the stroke-font digits need a model that reads MNIST."""
+    store = ModelStore(SHIPPED)
+    if not store.list():
+        pytest.skip("the shipped default model is not in models/")
+    return store.load(store.default_model())
+
+
+def pieces(image: Image.Image) -> int:
+    return ndimage.label(np.asarray(image.convert("L")) < 128, np.ones((3, 3)))[1]
+
+
+def test_2026_is_read_as_a_number(shipped) -> None:  # noqa: ANN001
+    reading = read_number(shipped, number("2026", gap=0.3))
+    assert reading.number == "2026"
+    boxes = [d.box for d in reading.digits]
+    assert all(box is not None for box in boxes)
+    # Left to right, side by side, none overlapping the next.
+    assert all(a[2] <= b[0] for a, b in zip(boxes, boxes[1:], strict=False))  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("text", "gap"), [("90", 0.05), ("1947", -0.12), ("507", -0.05)])
+def test_touching_digits_are_split(shipped, text: str, gap: float) -> None:  # noqa: ANN001
+    image = number(text, gap=gap)
+    assert pieces(image) < len(text)  # the ink really touches
+    assert read_number(shipped, image).number == text
+
+
+def test_broken_strokes_stay_one_digit_and_dots_are_ignored(shipped) -> None:  # noqa: ANN001
+    assert read_number(shipped, number("2026", break_stroke=True)).number == "2026"
+    assert read_number(shipped, number("1947", dots=True)).number == "1947"
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_a_single_digit_answers_exactly_as_today(shipped, style: str) -> None:  # noqa: ANN001
+    for digit in (0, 3, 8):
+        image = (
+            STYLES[style](digit)
+            if style in ("printed", "mnist_like")
+            else STYLES[style](digit, digit)
+        )
+        reading = read_number(shipped, image)
+        today = predict_image(shipped, image)
+        assert len(reading.digits) == 1
+        assert reading.digits[0].digit == today.digit
+        assert reading.digits[0].confidence == today.confidence
+        assert reading.to_dict() == today.to_dict()
+        assert np.array_equal(read_digits(image)[0].pixels, preprocess_image(image).pixels)
+
+
+def test_an_mnist_format_image_is_fed_as_it_is() -> None:
+    # What the preprocessing itself makes is MNIST format: 28x28, white on black, centred.
+    made = preprocess_image(STYLES["scan"](4, 2)).pixels
+    image = Image.fromarray(np.round(made * 255).astype(np.uint8), mode="L")
+    assert np.array_equal(preprocess_image(image).pixels, np.asarray(image) / np.float32(255))
+    # The same digit off-centre is not: it is still cropped and centred.
+    shifted = np.roll(np.asarray(image), 6, axis=1)
+    assert not np.array_equal(preprocess_image(shifted).pixels, shifted / np.float32(255))
+
+
+def test_saved_mnist_test_images_score_what_evaluate_scores(
+    shipped, real_data_dir: Path, tmp_path: Path
+) -> None:  # noqa: ANN001
+    from mnist_tui.engine.data import load_dataset
+    from mnist_tui.engine.predict import predict_path, probabilities
+
+    test = load_dataset("mnist", real_data_dir, val_size=0).test
+    for i in range(0, 10000, 50):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(test.images[i]).save(path)
+        fed = test.images[i] / np.float32(255)  # what evaluate feeds
+        pred = predict_path(shipped, path)
+        assert np.array_equal(pred.pixels, fed)
+        assert np.allclose(pred.probabilities, probabilities(shipped, fed), atol=1e-6)
+
+
+def test_predict_prints_the_number_and_json_gives_each_digit(
+    shipped,  # noqa: ANN001
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "year.png"
+    number("2026").save(path)
+    single = tmp_path / "seven.png"
+    STYLES["scan"](7, 1).save(single)
+    assert main(["predict", "--models-dir", str(SHIPPED), str(path), str(single)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{path}: 2026 (4 digits: 2 ")
+    assert out[1].startswith(f"{single}: 7 (")
+    assert main(["predict", "--json", "--models-dir", str(SHIPPED), str(path)]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["number"] == "2026"
+    assert [d["digit"] for d in row["digits"]] == [2, 0, 2, 6]
+    assert all(len(d["box"]) == 4 and 0.5 < d["confidence"] <= 1 for d in row["digits"])

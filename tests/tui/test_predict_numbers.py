@@ -1,0 +1,62 @@
+"""Predict screen with a number: the number, each digit's 28x28, and [ ] to choose a digit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from textual.widgets import DataTable, Input
+
+from mnist_tui.engine.store import ModelStore
+from mnist_tui.tui.app import create_app
+from mnist_tui.tui.screens.predict import PredictScreen
+from mnist_tui.tui.widgets.art import ArtView
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from imagestyles import number, scan  # noqa: E402
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models"
+
+
+async def _predict(app, pilot, path: str) -> None:  # noqa: ANN001
+    box = app.screen.query_one("#predict-path", Input)
+    box.focus()
+    box.value = path
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_a_number_shows_each_digit_and_brackets_choose_one(
+    services,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    services._store = ModelStore(tmp_path / "store", shipped=SHIPPED)
+    year = tmp_path / "year.png"
+    number("2026").save(year)
+    seven = tmp_path / "seven.png"
+    scan(7, 1).save(seven)
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("3")
+        assert isinstance(app.screen, PredictScreen)
+        await _predict(app, pilot, str(year))
+        strip = app.screen.query_one("#predict-number", ArtView)
+        assert strip.display and "Number 2026" in strip.plain
+        assert "▸2" in strip.plain  # the first digit is chosen
+        result = app.screen.query_one("#predict-result", ArtView).plain
+        assert "Digit 2" in result
+        await pilot.press("]")
+        await pilot.pause()
+        assert "Digit 0" in app.screen.query_one("#predict-result", ArtView).plain
+        assert "▸0" in strip.plain
+        await pilot.press("[", "[")
+        await pilot.pause()
+        assert "Digit 6" in app.screen.query_one("#predict-result", ArtView).plain
+        table = app.screen.query_one("#predict-history", DataTable)
+        assert str(table.get_row_at(0)[1]) == "2026"
+        # A single digit afterwards hides the number strip and answers as before.
+        await _predict(app, pilot, str(seven))
+        assert not strip.display
+        assert "Digit 7" in app.screen.query_one("#predict-result", ArtView).plain
