@@ -36,6 +36,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"mnist-tui: {text}; see `{self.prog} --help`.\n")
 
 
+def _bounded(lo: int, hi: int, what: str) -> Any:
+    """An argparse type: an integer in [lo, hi], refused at once otherwise (memory stays small)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must be between {lo} and {hi}, not {text}")
+        return value
+
+    return parse
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``), so it stays on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _common(suppress: bool = False) -> argparse.ArgumentParser:
     """The options every command takes; ``suppress`` for actions under a command, so their
     unset options never overwrite the ones given before the action."""
@@ -110,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", parents=[common], help="test accuracy, per class, confusion matrix"
     )
     e.add_argument("--json", action="store_true", help="print the results as one JSON object")
-    e.add_argument("--worst", type=int, default=8, help="how many confident mistakes to list")
+    e.add_argument("--worst", type=_bounded(0, 1000, "--worst"), default=8,
+                   help="how many confident mistakes to list (0-1000)")  # fmt: skip
     e.add_argument("--no-download", action="store_true", help="never download the data set")
 
     p = sub.add_parser("predict", parents=[common], help="classify image files")
@@ -128,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--ascii", action="store_true", help="plain characters instead of colour blocks")
     w.add_argument("--per-filter", action="store_true", help="scale each filter to its own range")
-    w.add_argument("--scale", type=int, help="pixels per weight (default: fit the terminal)")
+    w.add_argument("--scale", type=_bounded(1, 64, "--scale"),
+                   help="pixels per weight, 1-64 (default: fit the terminal)")  # fmt: skip
 
     m = sub.add_parser("models", parents=[common], help="list the model store (or manage it)")
     m.add_argument("--json", action="store_true", help="one JSON object per model")
@@ -268,18 +292,22 @@ class _Progress:
             )
 
     def _bar(self, text: str) -> None:
-        self.stream.write("\r\x1b[2K" + text)
-        self.stream.flush()
+        self._write("\r\x1b[2K" + text)
 
     def _line(self, text: str) -> None:
-        if self.tty:
-            self.stream.write("\r\x1b[2K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._write(("\r\x1b[2K" if self.tty else "") + text + "\n")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except OSError:
+            pass  # the terminal hung up: training goes on to keep its last epoch
 
 
 class _StopFlag:
-    """First Ctrl+C asks the run to stop after the current batch; a second one aborts."""
+    """First Ctrl+C (or SIGTERM, or SIGHUP from a dropped SSH session) asks the run to stop after
+    the current batch, keeping the last completed epoch; a second one aborts."""
 
     def __init__(self) -> None:
         self.stopped = False
@@ -288,15 +316,28 @@ class _StopFlag:
         return self.stopped
 
     def install(self) -> None:
-        def handler(_sig: int, _frame: object) -> None:
-            if self.stopped:
+        def handler(sig: int, _frame: object) -> None:
+            if self.stopped and sig != getattr(signal, "SIGHUP", None):
                 raise KeyboardInterrupt
             self.stopped = True
-            sys.stderr.write("\nStopping after this batch (Ctrl+C again to abort)...\n")
+            why = {
+                signal.SIGINT: "Ctrl+C",
+                getattr(signal, "SIGTERM", None): "SIGTERM",
+                getattr(signal, "SIGHUP", None): "hang-up (the terminal went away)",
+            }.get(sig, "a signal")
+            try:
+                sys.stderr.write(
+                    f"\nStopping after this batch on {why}; the last completed epoch is kept"
+                    " (Ctrl+C again to abort)...\n"
+                )
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass  # no terminal left to tell: the outcome still goes to stdout and the store
 
         signal.signal(signal.SIGINT, handler)
-        if hasattr(signal, "SIGTERM"):
-            signal.signal(signal.SIGTERM, handler)
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), handler)
 
 
 # --------------------------------------------------------------------------- commands
@@ -464,21 +505,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps({"path": path, "error": str(exc)}), flush=True)
             else:
-                print(f"mnist-tui: {exc}", file=sys.stderr)
+                print(f"mnist-tui: {printable(str(exc))}", file=sys.stderr)
             continue
         if args.json:
             print(json.dumps(reading.to_dict()), flush=True)
             continue
+        shown = printable(path)  # one line per image whatever the file name
         if reading.is_number:
-            _print_number(path, reading, args.show or args.why, loaded if args.why else None)
+            _print_number(shown, reading, args.show or args.why, loaded if args.why else None)
             continue
         pred = reading.digits[0]
         if pred.rejected:
-            line = f"{path}: not a digit (looks most like {pred.guess_label}, guess)"
+            line = f"{shown}: not a digit (looks most like {pred.guess_label}, guess)"
         elif pred.found:
-            line = f"{path}: {pred.label} ({pred.confidence:.1%})"
+            line = f"{shown}: {pred.label} ({pred.confidence:.1%})"
         else:
-            line = f"{path}: no digit found"
+            line = f"{shown}: no digit found"
         note = pred.message and pred.found and not pred.rejected
         print(line + (f" - {pred.message}" if note else ""))
         if args.show or args.why:
@@ -779,7 +821,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except MnistTuiError as exc:
-        print(f"mnist-tui: {exc}", file=sys.stderr)
+        print(f"mnist-tui: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("mnist-tui: interrupted; nothing already saved was changed.", file=sys.stderr)

@@ -31,5 +31,9 @@ class ConfigError(MnistTuiError):
     """A training or command option has an invalid value."""
 
 
+class DivergedError(MnistTuiError):
+    """Training diverged (the loss or the weights became NaN or infinite)."""
+
+
 class Cancelled(MnistTuiError):
     """Long work was cancelled by the user."""

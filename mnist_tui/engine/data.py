@@ -6,8 +6,8 @@ The parser is numpy-only (no per-item PIL, no torch import): a whole split is on
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+import json
 import math
 import os
 import shutil
@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,12 @@ from mnist_tui.paths import DEBIAN_FASHION_DIR, resolve_data_dir, user_cache_dir
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
 SIDE = 28
-# Refuse anything bigger than this many images: MNIST's own train set is 60,000.
-MAX_ITEMS = 1_000_000
+# Refuse anything bigger than this many images: MNIST's own train set is 60,000. 250,000 images
+# are 196 MB, so even a forged file keeps a load well under 1.5 GB.
+MAX_ITEMS = 250_000
+# The most bytes an IDX file of this tool may hold (a few header bytes over MAX_ITEMS digits).
+MAX_IDX_BYTES = 4 + 4 * 3 + MAX_ITEMS * SIDE * SIDE
+CACHE_VERSION = 2  # bumped when the cache layout changes: old entries are then never read
 
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -111,23 +116,83 @@ class MnistData:
 # --------------------------------------------------------------------------- IDX parsing
 
 
+def _idx_size(head: bytes | bytearray) -> int | None:
+    """The size an IDX file of bytes with this start says it has; None until its header is all
+    there, or when it is no uint8 IDX file at all (then the parser names what is wrong)."""
+    if len(head) < 4 or bytes(head[:3]) != b"\x00\x00\x08":
+        return None
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim:
+        return None
+    dims = struct.unpack(f">{ndim}I", bytes(head[4 : 4 + 4 * ndim]))
+    return 4 + 4 * ndim + math.prod(dims)
+
+
 def _read_bytes(path: Path) -> bytes:
-    """Read a file, gunzipping when it is gzip; a corrupt archive is a DataError."""
+    """Read an IDX file, gunzipping when it is gzip, never more than its header justifies.
+
+    Decompression streams and stops one byte past the size the IDX header gives (at most
+    ``MAX_IDX_BYTES``), so a small archive that inflates to gigabytes is refused after a few
+    megabytes. A corrupt archive, or one that inflates past that size, is a DataError.
+    """
     try:
         with open(path, "rb") as fh:
             head = fh.read(2)
             fh.seek(0)
             if head == b"\x1f\x8b":
-                try:
-                    return gzip.decompress(fh.read())
-                except (OSError, EOFError, zlib.error) as exc:
-                    raise DataError(
-                        f"{path} is a corrupt gzip archive ({exc}); delete it and download"
-                        " or copy it again."
-                    ) from None
-            return fh.read()
+                return _gunzip_bounded(fh, path)
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_IDX_BYTES + 1:
+                raise DataError(
+                    f"{path} is {size:,} bytes, far more than any MNIST-format file; replace it"
+                    " with the original."
+                )
+            return fh.read(MAX_IDX_BYTES + 1)
     except OSError as exc:
         raise DataError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+def _gunzip_bounded(fh: Any, path: Path) -> bytes:
+    out = bytearray()
+    limit = MAX_IDX_BYTES
+    stream = zlib.decompressobj(wbits=31)
+    pending = b""
+    try:
+        while True:
+            if not pending:
+                pending = fh.read(1 << 20)
+                if not pending:
+                    break
+            out += stream.decompress(pending, max(1, limit + 1 - len(out)))
+            pending = stream.unconsumed_tail
+            declared = _idx_size(out)
+            if declared is not None:
+                limit = min(MAX_IDX_BYTES, declared)
+            if len(out) > limit:
+                raise DataError(
+                    f"{path} inflates to more than the {limit:,} bytes its header allows (a"
+                    " decompression bomb or a damaged file); replace it with the original."
+                )
+            if stream.eof:  # one gzip member ended; another may follow
+                rest = stream.unused_data
+                if rest.strip(b"\x00"):
+                    stream = zlib.decompressobj(wbits=31)
+                    pending = rest
+                else:
+                    pending = b""
+                    if not fh.read(1):
+                        return bytes(out)
+                    raise zlib.error("data after the end of the archive")
+    except zlib.error as exc:
+        raise DataError(
+            f"{path} is a corrupt gzip archive ({exc}); delete it and download or copy it again."
+        ) from None
+    if not stream.eof:
+        raise DataError(
+            f"{path} is a corrupt gzip archive (it ends before its last block); delete it and"
+            " download or copy it again."
+        )
+    return bytes(out)
 
 
 def parse_idx(raw: bytes, *, expect_magic: int, name: str = "IDX data") -> np.ndarray:
@@ -166,10 +231,22 @@ def parse_idx(raw: bytes, *, expect_magic: int, name: str = "IDX data") -> np.nd
     return np.frombuffer(raw, dtype=np.uint8, count=expected, offset=header).reshape(dims).copy()
 
 
-def parse_split(images_raw: bytes, labels_raw: bytes, *, name: str = "split") -> Split:
-    """Parse an images/labels pair and check they describe the same 28×28 digits."""
-    images = parse_idx(images_raw, expect_magic=IMAGES_MAGIC, name=f"{name} images")
-    labels = parse_idx(labels_raw, expect_magic=LABELS_MAGIC, name=f"{name} labels")
+def parse_split(
+    images_raw: bytes,
+    labels_raw: bytes,
+    *,
+    name: str = "split",
+    images_name: str | None = None,
+    labels_name: str | None = None,
+) -> Split:
+    """Parse an images/labels pair and check they describe the same 28×28 digits.
+
+    ``images_name``/``labels_name`` (the files, say) name each part in errors.
+    """
+    images_name = images_name or f"{name} images"
+    labels_name = labels_name or f"{name} labels"
+    images = parse_idx(images_raw, expect_magic=IMAGES_MAGIC, name=images_name)
+    labels = parse_idx(labels_raw, expect_magic=LABELS_MAGIC, name=labels_name)
     if images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
         raise DataError(
             f"{name} images are {'x'.join(map(str, images.shape[1:]))} pixels, not 28x28;"
@@ -183,7 +260,10 @@ def parse_split(images_raw: bytes, labels_raw: bytes, *, name: str = "split") ->
             " the two files do not belong together."
         )
     if labels.size and int(labels.max()) > 9:
-        raise DataError(f"{name} labels go up to {int(labels.max())}, not 0-9; check the file.")
+        raise DataError(
+            f"{labels_name}: labels go up to {int(labels.max())}, not 0-9; replace it with the"
+            " original."
+        )
     return Split(images=images, labels=labels.astype(np.int64))
 
 
@@ -258,41 +338,77 @@ def _cache_key(*paths: Path) -> str | None:
         parts = [f"{p.resolve()}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in paths]
     except OSError:
         return None
+    parts.append(f"cache v{CACHE_VERSION}")
     return hashlib.sha1("\n".join(parts).encode(), usedforsecurity=False).hexdigest()[:20]
 
 
+def _digest(array: np.ndarray) -> str:
+    """A CRC-32 of the array's bytes: it catches torn writes, bit flips and edits, and runs at
+    ~1 GB/s (0.04 s for MNIST's train images; SHA-256 took 0.09-0.2 s, more than the load)."""
+    return f"crc32:{zlib.crc32(np.ascontiguousarray(array)):08x}"
+
+
 def _cache_get(key: str | None) -> Split | None:
-    """A split parsed and validated earlier; None when absent or unreadable (then we re-parse)."""
+    """A split parsed and validated earlier, verified against the checksums written with it;
+    None when absent, torn, edited or otherwise unusable (then the source files are parsed)."""
     if key is None:
         return None
     folder = user_cache_dir()
     try:
+        sums = json.loads((folder / f"{key}.sums.json").read_text())
         images = np.load(folder / f"{key}-images.npy", allow_pickle=False)
         labels = np.load(folder / f"{key}-labels.npy", allow_pickle=False)
     except (OSError, ValueError, EOFError):
+        return None
+    if not isinstance(sums, dict):
         return None
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
         return None
     if labels.dtype != np.int64 or labels.shape != images.shape[:1]:
         return None
+    if sums.get("count") != len(labels) or (
+        labels.size and not 0 <= labels.min() <= labels.max() <= 9
+    ):
+        return None
+    if sums.get("images") != _digest(images) or sums.get("labels") != _digest(labels):
+        return None
     return Split(images, labels)
 
 
+def _write_synced(folder: Path, target: Path, write: Callable[[Any], None]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before the rename makes it visible
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 def _cache_put(key: str | None, split: Split) -> None:
-    """Keep the decompressed split, so the next start skips gunzip (~0.3 s for MNIST)."""
+    """Keep the decompressed split, so the next start skips gunzip (~0.3 s for MNIST).
+
+    The arrays are written first, then their checksums; a torn or edited cache fails the check
+    on the next read and is rebuilt from the source files.
+    """
     if key is None:
         return
     folder = user_cache_dir()
+    sums = {"count": len(split), "images": _digest(split.images), "labels": _digest(split.labels)}
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{key}.sums.json").unlink(missing_ok=True)
         for kind, array in (("labels", split.labels), ("images", split.images)):
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npy.tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.save(fh, array, allow_pickle=False)
-                os.replace(tmp, folder / f"{key}-{kind}.npy")
-            finally:
-                Path(tmp).unlink(missing_ok=True)
+            _write_synced(
+                folder,
+                folder / f"{key}-{kind}.npy",
+                lambda fh, a=array: np.save(fh, a, allow_pickle=False),
+            )
+        _write_synced(
+            folder, folder / f"{key}.sums.json", lambda fh: fh.write(json.dumps(sums).encode())
+        )
     except OSError:
         pass  # a cache we cannot write only costs time
 
@@ -311,8 +427,9 @@ def load_from_files(files: dict[str, Path], spec: DatasetSpec, val_size: int = 5
             splits[split] = cached
             continue
         splits[split] = parse_split(
-            _read_bytes(img), _read_bytes(lbl), name=f"{spec.title} {split} ({img.parent})"
-        )
+            _read_bytes(img), _read_bytes(lbl), name=f"{spec.title} {split} ({img.parent})",
+            images_name=str(img), labels_name=str(lbl),
+        )  # fmt: skip
         _cache_put(key, splits[split])
     train, val = split_validation(splits["train"], val_size)
     return MnistData(spec, train, val, splits["test"], files[FILES["train"][0]].parent)

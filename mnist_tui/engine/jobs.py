@@ -478,9 +478,15 @@ class Runs:
                 (self.root / (name + suffix)).unlink(missing_ok=True)
 
     def remove_if_empty(self) -> None:
-        """Remove the store folder when only the run lock and queue are left in it."""
+        """Remove the store folder when only the locks, claims and queue are left in it."""
+        from mnist_tui.engine.store import CLAIM_SUFFIX
+        from mnist_tui.engine.store import LOCK_FILE as STORE_LOCK
+
+        def bookkeeping(p: Path) -> bool:
+            return p.name in (LOCK_FILE, QUEUE_FILE, STORE_LOCK) or p.name.endswith(CLAIM_SUFFIX)
+
         with contextlib.suppress(OSError):
-            if all(p.name in (LOCK_FILE, QUEUE_FILE) for p in self.root.iterdir()):
+            if all(bookkeeping(p) for p in self.root.iterdir()):
                 for p in self.root.iterdir():
                     p.unlink()
                 self.root.rmdir()

@@ -19,8 +19,8 @@ from mnist_tui.engine.evaluate import Evaluation, evaluate
 from mnist_tui.engine.events import DownloadProgress, RunFailed, RunFinished, RunStarted, Status
 from mnist_tui.engine.jobs import RunLog, Runs
 from mnist_tui.engine.store import ModelInfo, ModelStore, build_metadata, default_run_name
-from mnist_tui.engine.train import EventFn, TrainResult, train
-from mnist_tui.errors import ConfigError, MnistTuiError, StoreError
+from mnist_tui.engine.train import EventFn, TrainResult, near_chance, train
+from mnist_tui.errors import CheckpointError, ConfigError, MnistTuiError, StoreError
 
 
 @dataclass
@@ -103,10 +103,17 @@ def prepare(
                 " there is nothing to resume."
             )
         state = store.load_resume_state(info.name)
-        stored = TrainConfig.from_dict(info.config)
-        # Only the device and threads may change on resume; the rest defines the run.
-        cfg = stored.with_(device=cfg.device, threads=cfg.threads)
-        return cfg.validate(), info.name, state
+        try:
+            stored = TrainConfig.from_dict(info.config)
+            # Only the device and threads may change on resume; the rest defines the run.
+            cfg = stored.with_(device=cfg.device, threads=cfg.threads).validate()
+        except (TypeError, ValueError, ConfigError) as exc:  # a stored value of the wrong type
+            detail = f" ({str(exc).rstrip('.')})" if isinstance(exc, ConfigError) else ""
+            raise CheckpointError(
+                f"The training config stored in {info.name!r} is malformed{detail}, so it cannot"
+                " be resumed; train it again from the start."
+            ) from None
+        return cfg, info.name, state
     cfg.validate()
     runs = Runs(store.root)
     if name:
@@ -144,9 +151,36 @@ def run_training(
     Every completed epoch of a multi-epoch run is saved as a resumable checkpoint, so a stop,
     a Ctrl+C or even a kill loses at most the epoch in progress.
     """
+    unique = not name and not resume  # a default name gets a suffix rather than a clash
     cfg, name, resume_state = prepare(cfg, store, name, resume)
     runs = Runs(store.root)
     store_was_there = runs.root.is_dir()
+    # Two claims, both across processes: the store's holds the model name until the run has
+    # saved (two runs never save under one name; a default name gets a suffix), and the run's
+    # records its state and log so that every face can follow or stop it.
+    with store.claim(name, resume=resume is not None, unique=unique) as claim:
+        return _run_claimed(
+            cfg, store, runs, claim.name, resume, resume_state, on_event, should_stop,
+            data_dir, download, data, detached, store_was_there,
+        )  # fmt: skip
+
+
+def _run_claimed(
+    cfg: TrainConfig,
+    store: ModelStore,
+    runs: Runs,
+    name: str,
+    resume: str | None,
+    resume_state: dict[str, Any] | None,
+    on_event: EventFn | None,
+    should_stop: Callable[[], bool] | None,
+    data_dir: str | os.PathLike[str] | None,
+    download: bool,
+    data: MnistData | None,
+    detached: bool,
+    store_was_there: bool,
+) -> RunOutcome:
+    """The run under a claimed name: its state and log, training, and how it ended."""
     # The one call that makes a name this run's across processes (a lock file in the store).
     runs.claim(name, cfg.to_dict(), _exists(store), resume=resume is not None)
     log = RunLog(runs.log_path(name))
@@ -233,5 +267,13 @@ def _train_and_save(
         result.model, data.test, data.spec.mean, data.spec.std, worst=0,
         temperature=calibration.temperature,
     )  # fmt: skip
-    info = store.save(name, result.model, _metadata(result, data, True, test, calibration))
-    return RunOutcome(name, info, result, test, f"Saved {name}: {test.accuracy:.2%} test accuracy.")
+    meta = _metadata(result, data, True, test, calibration)
+    message = f"Saved {name}: {test.accuracy:.2%} test accuracy."
+    if near_chance(test.accuracy):  # a run that learned nothing is not a normal run
+        meta["near_chance"] = True
+        message += (
+            " That is near chance (10%): the model learned next to nothing; check the data"
+            " or try a smaller --lr."
+        )
+    info = store.save(name, result.model, meta)
+    return RunOutcome(name, info, result, test, message)

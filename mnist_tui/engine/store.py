@@ -6,6 +6,19 @@ per-epoch history, accuracies, data set, creation time and versions. The header 
 torch, so listing the store is instant. An unfinished run also has ``NAME.resume.pt``
 (optimizer state and RNG), loaded with ``torch.load(weights_only=True)``. Every write goes to a
 temporary file that is renamed into place, so a killed process never leaves a torn checkpoint.
+
+What the store guarantees:
+
+- It only deletes, renames or overwrites its own files, named by model name inside its folder;
+  a path, or a name it does not hold, is refused. Shipped models are read-only.
+- A name is claimed atomically (:meth:`ModelStore.claim`, a ``.NAME.claim`` file written under
+  the store lock, :meth:`ModelStore.lock`) before a run starts and held until it has saved, so
+  two runs never save under one name; default names get a ``-2``, ``-3``... suffix instead. A
+  claim whose process has died is stale and taken over.
+- A rename never replaces another model (a hard link, then unlink of the old name).
+- Only regular files are read; a header is bounded in size and depth, holds only finite numbers,
+  and anything malformed is "NAME is not a usable checkpoint: ..." for that file alone. Loading
+  checks that weights and normalisation are finite and the std is above zero.
 """
 
 from __future__ import annotations
@@ -14,8 +27,12 @@ import json
 import math
 import os
 import re
+import stat
 import struct
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +53,12 @@ META_KEY = "mnist_tui"
 ACTIVE_FILE = "active.txt"
 DEFAULT_NAME = "default"
 MAX_HEADER = 16 << 20  # a real header is a few kB; refuse absurd sizes before allocating
+MAX_DEPTH = 32  # real metadata nests 4 deep; json's own recursion limit is far too generous
+LOCK_FILE = ".lock"
+CLAIM_SUFFIX = ".claim"
+# From a source checkout ./models is both the user's store and the shipped folder: these names
+# in it are the shipped ones (the package ships only the default).
+SHIPPED_NAMES = frozenset({DEFAULT_NAME})
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -101,10 +124,69 @@ def validate_name(name: str) -> str:
     return name
 
 
+def unusable(path: Path, reason: str) -> CheckpointError:
+    """The one sentence for a checkpoint that cannot be used, naming the file."""
+    return CheckpointError(
+        f"{path.name} is not a usable checkpoint: {reason}; delete or replace it."
+    )
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"it holds {token}, which is not a finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"it holds {text}, which is not a finite number")
+    return value
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Strict JSON: finite numbers only, nested at most MAX_DEPTH; ValueError says what is wrong."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("it is nested too deeply") from None
+    if _too_deep(value):
+        raise ValueError("it is nested too deeply")
+    return value
+
+
+def open_regular(path: Path) -> int:
+    """Open a file for reading only if it is a regular file (a FIFO or device never blocks us)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CheckpointError(
+                f"{path.name} is not a regular file; only checkpoint files are read, so move it"
+                " out of the store."
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def read_header(path: Path) -> dict[str, Any]:
     """Read a safetensors header (JSON) without torch; raise CheckpointError if malformed."""
     try:
-        with open(path, "rb") as fh:
+        fd = open_regular(path)
+        with os.fdopen(fd, "rb") as fh:
             raw_len = fh.read(8)
             if len(raw_len) < 8:
                 raise CheckpointError(
@@ -123,24 +205,42 @@ def read_header(path: Path) -> dict[str, Any]:
     if len(body) < length:
         raise CheckpointError(f"{path.name} is truncated; delete it or train it again.")
     try:
-        header = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
         raise CheckpointError(
             f"{path.name} is not a safetensors checkpoint (unreadable header);"
             " delete or replace it."
         ) from None
+    try:
+        header = parse_json(text)
+    except json.JSONDecodeError:
+        raise CheckpointError(
+            f"{path.name} is not a safetensors checkpoint (unreadable header);"
+            " delete or replace it."
+        ) from None
+    except ValueError as exc:
+        raise unusable(path, f"its header {_reason(exc)}") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path.name} has a malformed header; delete or replace it.")
-    end = 8 + length
+    data_len = size - 8 - length
     for key, entry in header.items():
         if key == "__metadata__":
+            if not (isinstance(entry, dict) and all(isinstance(v, str) for v in entry.values())):
+                raise unusable(path, "its metadata is not a table of strings")
             continue
         offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
         if not (isinstance(offsets, list) and len(offsets) == 2):
             raise CheckpointError(f"{path.name} has a malformed header; delete or replace it.")
-        if end + int(offsets[1]) > size:
+        if not all(type(o) is int for o in offsets) or not 0 <= offsets[0] <= offsets[1]:
+            raise unusable(path, f"the data offsets of tensor {key[:40]!r} are not byte positions")
+        if offsets[1] > data_len:
             raise CheckpointError(f"{path.name} is truncated; delete it or train it again.")
     return header
+
+
+def _reason(exc: ValueError) -> str:
+    text = str(exc)
+    return text if text.startswith("it ") and len(text) < 120 else "is malformed"
 
 
 def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
@@ -150,19 +250,21 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
     try:
         header = read_header(path)
         meta_raw = (header.get("__metadata__") or {}).get(META_KEY)
-        if not meta_raw:
+        if not meta_raw or not isinstance(meta_raw, str):
             raise CheckpointError(
                 f"{path.name} has no mnist-tui metadata, so its architecture is unknown;"
                 " it was not saved by mnist-tui."
             )
         try:
-            meta = json.loads(meta_raw)
-            if not isinstance(meta, dict):
-                raise ValueError
-        except ValueError:
+            meta = parse_json(meta_raw)
+        except json.JSONDecodeError:
             raise CheckpointError(
                 f"{path.name} has malformed metadata; delete or re-save it."
             ) from None
+        except ValueError as exc:
+            raise unusable(path, f"its metadata {_reason(exc).removeprefix('it ')}") from None
+        if not isinstance(meta, dict):
+            raise CheckpointError(f"{path.name} has malformed metadata; delete or re-save it.")
         version = meta.get("format_version")
         if not isinstance(version, int):
             raise CheckpointError(f"{path.name} has malformed metadata; delete or re-save it.")
@@ -194,9 +296,15 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
         info.history = list(meta.get("history") or [])
         info.calibration = Calibration.from_meta(meta.get("calibration"))
         info.extra = {k: v for k, v in meta.items() if k not in _KNOWN_META}
+        if not all(isinstance(row, dict) for row in info.history):
+            raise ValueError("history rows are not tables")
+        if not (abs(info.mean) <= 1e3 and 1e-6 <= info.std <= 1e3):
+            raise unusable(
+                path, f"its normalisation (mean {info.mean:g}, std {info.std:g}) is not usable"
+            )
     except CheckpointError as exc:
         info.error = str(exc)
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, OverflowError, RecursionError):
         info.error = f"{path.name} has malformed metadata; delete or re-save it."
     return info
 
@@ -343,7 +451,7 @@ class ModelStore:
     def _paths(self) -> list[tuple[Path, bool]]:
         seen: set[Path] = set()
         out: list[tuple[Path, bool]] = []
-        for folder, shipped in ((self.root, False), (self.shipped, True)):
+        for folder in (self.root, self.shipped):
             if folder is None or not folder.is_dir():
                 continue
             try:
@@ -357,8 +465,20 @@ class ModelStore:
                 if real in seen:
                     continue
                 seen.add(real)
-                out.append((path, shipped and folder != self.root))
+                out.append((path, self.is_shipped(path)))
         return out
+
+    def is_shipped(self, path: Path) -> bool:
+        """Whether a checkpoint path is a shipped (read-only) model."""
+        if self.shipped is None:
+            return False
+        try:
+            folder, shipped, root = (p.resolve() for p in (path.parent, self.shipped, self.root))
+        except (OSError, RuntimeError):
+            return False
+        if folder != shipped:
+            return False
+        return folder != root or path.name[: -len(SUFFIX)] in SHIPPED_NAMES
 
     def list(self) -> list[ModelInfo]:
         """Every checkpoint, newest first, the shipped default included; broken ones too, with
@@ -402,7 +522,7 @@ class ModelStore:
                 f"{path.name} is a pickle checkpoint; mnist-tui loads only .safetensors checkpoints"
                 " (pickles can run code when loaded)."
             )
-        info = read_info(path, shipped=self.shipped is not None and path.parent == self.shipped)
+        info = read_info(path, shipped=self.is_shipped(path))
         if info.error:
             raise CheckpointError(info.error)
         return info
@@ -422,6 +542,10 @@ class ModelStore:
                 f"{info.path.name} could not be read ({str(exc).splitlines()[0][:80]});"
                 " delete it or train it again."
             ) from None
+        if not all(bool(t.isfinite().all()) for t in state.values() if t.is_floating_point()):
+            raise unusable(
+                info.path, "its weights hold NaN or infinite numbers, as a run that diverged leaves"
+            )
         model = build_model(info.arch)
         try:
             model.load_state_dict(state, strict=True)
@@ -449,12 +573,20 @@ class ModelStore:
                 f"{name!r} has no resume state; it finished or was not saved here."
             )
         try:
-            return torch.load(path, map_location="cpu", weights_only=True)
+            fd = open_regular(path)
+            os.close(fd)
+            state = torch.load(path, map_location="cpu", weights_only=True)
         except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
             raise CheckpointError(
                 f"The resume state of {name!r} is unreadable or unsafe ({type(exc).__name__});"
                 " train it again from the start."
             ) from None
+        if not _resume_state_is_whole(state):
+            raise CheckpointError(
+                f"The resume state of {name!r} is not one mnist-tui wrote (wrong structure);"
+                " train it again from the start."
+            )
+        return state
 
     # ----------------------------------------------------------------- writing
 
@@ -472,6 +604,13 @@ class ModelStore:
         from safetensors.torch import save as serialize
 
         path = self.path_for(name)
+        self._refuse_shipped(path, "overwritten")
+        holder = self._claim_holder(name, clean=False)
+        if holder is not None and holder != os.getpid():
+            raise StoreError(
+                f"{name!r} is being trained by another run (process {holder}); choose another"
+                " name or let that run finish (nothing was saved)."
+            )
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -495,48 +634,181 @@ class ModelStore:
             raise _store_write_error(exc, self.root, name) from None
         return read_info(path)
 
+    def _owned(self, name: str, action: str) -> Path:
+        """The store's own file for model ``name``; anything else is refused with one sentence."""
+        text = os.fspath(name)
+        if not NAME_RE.match(text) or text.endswith((SUFFIX, RESUME_SUFFIX, ".pt", ".pth")):
+            raise StoreError(
+                f"{text!r} is not a model name: only models in the store ({self.root}) can be"
+                f" {action}d, by name; see `mnist-tui models`."
+            )
+        path = self.root / (text + SUFFIX)
+        if not os.path.lexists(path):
+            for found, _ in self._paths():
+                if found.name == path.name:
+                    self._refuse_shipped(found, f"{action}d")
+            raise StoreError(
+                f"No model named {text!r} in the store ({self.root}); nothing was {action}d."
+            )
+        self._refuse_shipped(path, f"{action}d")
+        return path
+
+    def _refuse_shipped(self, path: Path, done: str) -> None:
+        if self.is_shipped(path):
+            raise StoreError(
+                f"{path.name[: -len(SUFFIX)]!r} ships with mnist-tui and is read-only; it cannot"
+                f" be {done}."
+            )
+
+    def _refuse_claimed(self, name: str, what: str) -> None:
+        holder = self._claim_holder(name, clean=True)
+        if holder is not None:
+            raise StoreError(
+                f"{name!r} is being trained right now (process {holder}); stop that run or let it"
+                f" finish before it is {what}."
+            )
+
     def delete(self, name: str) -> None:
-        """Remove a model (and its resume state); the shipped default cannot be deleted."""
-        path = self.find(name)
-        if self.shipped is not None and path.parent == self.shipped and path.parent != self.root:
-            raise StoreError(f"{name!r} ships with mnist-tui and cannot be deleted.")
-        was_active = self.active_name() == name  # asked before the file it checks is gone
-        _run_files(self.root, path.name[: -len(SUFFIX)])  # refuses a run still going
-        try:
-            path.unlink()
-            path.with_name(path.name[: -len(SUFFIX)] + RESUME_SUFFIX).unlink(missing_ok=True)
-        except OSError as exc:
-            raise _store_write_error(exc, self.root, name) from None
-        if was_active:
-            self.set_active(None)
+        """Remove a model of the store (and its resume state) by name; never a path, never a
+        shipped model, never a model a running training holds."""
+        with self.lock():
+            path = self._owned(name, "delete")
+            self._refuse_claimed(name, "deleted")
+            was_active = self.active_name() == name  # asked before the file it checks is gone
+            _run_files(self.root, name)  # the run's log and state go too; refuses a run going
+            try:
+                path.unlink()
+                path.with_name(name + RESUME_SUFFIX).unlink(missing_ok=True)
+            except OSError as exc:
+                raise _store_write_error(exc, self.root, name) from None
+            if was_active:
+                self.set_active(None)
 
     def rename(self, old: str, new: str) -> ModelInfo:
-        """Rename a model; refuses to overwrite another."""
-        src = self.find(old)
-        dst = self.path_for(new)
-        if dst.exists():
-            raise StoreError(f"A model named {new!r} already exists; choose another name.")
-        if src.parent != self.root:
-            raise StoreError(f"{old!r} is not in the store {self.root}; it cannot be renamed.")
-        was_active = self.active_name() == old  # asked before the file it checks is moved
-        _run_files(self.root, src.name[: -len(SUFFIX)], new)  # refuses a run still going
-        try:
-            os.rename(src, dst)
-            src_resume = src.with_name(old + RESUME_SUFFIX)
-            if src_resume.exists():
-                os.rename(src_resume, dst.with_name(new + RESUME_SUFFIX))
-        except OSError as exc:
-            raise _store_write_error(exc, self.root, old) from None
-        if was_active:
-            self.set_active(new)
+        """Rename a model; atomic, and never replaces another model (even one saved meanwhile
+        by another process: the new name is made as a hard link, which cannot overwrite)."""
+        validate_name(new)
+        with self.lock():
+            src = self._owned(old, "rename")
+            dst = self.root / (new + SUFFIX)
+            self._refuse_claimed(old, "renamed")
+            self._refuse_claimed(new, f"used for {old!r}")
+            if os.path.lexists(dst):
+                raise StoreError(f"A model named {new!r} already exists; choose another name.")
+            was_active = self.active_name() == old  # asked before the file it checks is moved
+            _run_files(self.root, old, new)  # the run's log and state move too; refuses a run
+            try:
+                _move_no_replace(src, dst)
+                src_resume = src.with_name(old + RESUME_SUFFIX)
+                if src_resume.exists():
+                    os.replace(src_resume, dst.with_name(new + RESUME_SUFFIX))
+            except FileExistsError:
+                raise StoreError(
+                    f"A model named {new!r} already exists; choose another name."
+                ) from None
+            except OSError as exc:
+                raise _store_write_error(exc, self.root, old) from None
+            if was_active:
+                self.set_active(new)
         return read_info(dst)
+
+    # ----------------------------------------------------------------- claims and the lock
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the store-wide lock (``flock`` on ``ROOT/.lock``) for a short check-and-change.
+
+        Re-entrant within a thread; other threads and processes wait. Claims, deletes and
+        renames take it; hold it only for file operations, never across training.
+        """
+        key = str(self.root.resolve())
+        held: set[str] = getattr(_LOCAL, "held", set())
+        _LOCAL.held = held
+        if key in held:
+            yield
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:
+                fd = os.open(self.root / LOCK_FILE, os.O_RDONLY)
+        except OSError as exc:
+            raise _store_write_error(exc, self.root, "to the store") from None
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except OSError:
+                    pass  # no locks on this file system: O_EXCL claims and links still hold
+            held.add(key)
+            yield
+        finally:
+            held.discard(key)
+            os.close(fd)  # closing releases the flock
+
+    def _claim_path(self, name: str) -> Path:
+        return self.root / f".{name}{CLAIM_SUFFIX}"
+
+    def _claim_holder(self, name: str, *, clean: bool) -> int | None:
+        """The pid of the live process holding a claim on ``name``, else None; with ``clean``
+        (only under the lock) a dead process's claim is removed."""
+        path = self._claim_path(name)
+        try:
+            text = _read_small(path)
+        except OSError:
+            return None
+        pid, _, start = text.strip().partition(" ")
+        if pid.isdigit() and _alive(int(pid), start):
+            return int(pid)
+        if clean:
+            path.unlink(missing_ok=True)
+        return None
+
+    def claim(self, name: str, *, resume: bool = False, unique: bool = False) -> NameClaim:
+        """Claim a model name for a run, atomically, until the returned claim is released.
+
+        Raises StoreError if another live run holds the name, or (unless ``resume``) a model of
+        that name exists. With ``unique`` a taken name gets the first free ``-2``, ``-3``...
+        suffix instead (default names). Use as a context manager or call ``release()``.
+        """
+        validate_name(name)
+        with self.lock():
+            base, n = name, 1
+            while True:
+                path = self.root / (name + SUFFIX)
+                holder = self._claim_holder(name, clean=True)
+                exists = os.path.lexists(path) and not resume
+                if not unique or (holder is None and not exists):
+                    break
+                n += 1
+                name = validate_name(f"{base}-{n}")
+            self._refuse_shipped(path, "overwritten")
+            if holder is not None:
+                raise StoreError(
+                    f"{name!r} is being trained by another run (process {holder}); choose"
+                    " another --name or wait for that run to finish."
+                )
+            if exists:
+                raise StoreError(
+                    f"A model named {name!r} already exists; choose another --name or delete it"
+                    " first."
+                )
+            claim_path = self._claim_path(name)
+            try:
+                fd = os.open(claim_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(f"{os.getpid()} {_process_start(os.getpid())}\n")
+            except OSError as exc:
+                raise _store_write_error(exc, self.root, name) from None
+        return NameClaim(self, name, claim_path)
 
     # ----------------------------------------------------------------- the active model
 
     def active_name(self) -> str | None:
         """The model the user made active, if it still exists."""
         try:
-            name = (self.root / ACTIVE_FILE).read_text().strip()
+            name = _read_small(self.root / ACTIVE_FILE).strip()
         except OSError:
             return None
         return name if name and (self.root / (name + SUFFIX)).is_file() else None
@@ -589,6 +861,100 @@ def _run_files(root: Path, name: str, new: str | None = None) -> None:
         runs.forget(name)
     else:
         runs.rename(name, new)
+
+
+@dataclass
+class NameClaim:
+    """A model name held for one run; ``release()`` (or leaving the ``with``) frees it."""
+
+    store: ModelStore
+    name: str
+    path: Path
+
+    def release(self) -> None:
+        """Free the name (only our own claim file is removed)."""
+        try:
+            if _read_small(self.path).split()[0] == str(os.getpid()):
+                self.path.unlink()
+        except (OSError, IndexError):
+            pass
+
+    def __enter__(self) -> NameClaim:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
+_LOCAL = threading.local()
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: renames still never replace (hard links)
+    fcntl = None  # type: ignore[assignment]
+
+
+def _read_small(path: Path, limit: int = 4096) -> str:
+    """The start of a small text file of the store; OSError unless it is a regular file."""
+    try:
+        fd = open_regular(path)
+    except CheckpointError:
+        raise OSError(f"{path.name} is not a regular file") from None
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(limit).decode("utf-8", "replace")
+
+
+def _process_start(pid: int) -> str:
+    """When a process started (clock ticks since boot, Linux), to tell a reused pid apart."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _alive(pid: int, start: str) -> bool:
+    """Whether the process that wrote a claim is still running."""
+    if os.name == "nt":  # os.kill would terminate it there; a claim is only freed by its run
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    except OSError:
+        return False
+    now = _process_start(pid)
+    return not (start and now and now != start)
+
+
+def _move_no_replace(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst``, failing with FileExistsError if ``dst`` exists, atomically."""
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except (OSError, NotImplementedError):
+        # No hard links here (FAT, some network shares): the store lock still serialises us.
+        if os.path.lexists(dst):
+            raise FileExistsError(dst) from None
+        os.rename(src, dst)
+        return
+    os.unlink(src)
+
+
+def _resume_state_is_whole(state: Any) -> bool:
+    """A resume state has the parts training reads back, of the right kinds."""
+    import torch
+
+    if not isinstance(state, dict):
+        return False
+    kinds = {"model": dict, "optimizer": dict, "generator": torch.Tensor,
+             "torch_rng": torch.Tensor, "epochs_done": int}  # fmt: skip
+    return all(isinstance(state.get(k), t) for k, t in kinds.items()) and all(
+        isinstance(state.get(k, {}), (dict, list)) for k in ("scheduler", "ema", "history")
+    )
 
 
 def default_run_name(arch: str) -> str:

@@ -58,10 +58,12 @@ def _assert_store_is_whole(root: Path) -> None:
         assert state["epochs_done"] >= 1
         if name in names:
             assert state["epochs_done"] >= store.info(name).epochs_done
-    for path in root.iterdir():  # nothing else but run files and temporaries of a killed write
+    for path in root.iterdir():  # nothing else but run files, the locks, claims, temporaries
         assert path.name.endswith(
             (".safetensors", ".resume.pt", ".log.jsonl", ".run.json", ".runs.lock", ".queue.json")
-        ) or (path.name.startswith(".") and path.name.endswith(".tmp")), path.name
+        ) or (path.name.startswith(".") and path.name.endswith((".tmp", ".claim", ".lock"))), (
+            path.name
+        )
 
 
 def _kill_at_random_moments(data_dir: Path, root: Path, kills: int, seed: int) -> list[str]:

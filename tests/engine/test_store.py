@@ -117,7 +117,8 @@ def test_save_leaves_no_temporary_files(tmp_path: Path) -> None:
 
 def test_resume_state_round_trip(tmp_path: Path) -> None:
     store = ModelStore(tmp_path, shipped=NO_SHIPPED)
-    state = {"epochs_done": 1, "model": {"w": torch.arange(4.0)}, "history": [{"epoch": 1}]}
+    state = {"epochs_done": 1, "model": {"w": torch.arange(4.0)}, "history": [{"epoch": 1}],
+             "optimizer": {}, "generator": torch.zeros(2), "torch_rng": torch.zeros(2)}  # fmt: skip
     store.save("part", build_model("fast"), _meta(complete=False, epochs_done=1, epochs=3), state)
     info = store.info("part")
     assert not info.complete and info.resumable
