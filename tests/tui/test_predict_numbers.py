@@ -60,3 +60,30 @@ async def test_a_number_shows_each_digit_and_brackets_choose_one(
         await _predict(app, pilot, str(seven))
         assert not strip.display
         assert "Digit 7" in app.screen.query_one("#predict-result", ArtView).plain
+
+
+async def test_at_80x24_a_number_keeps_all_ten_bars_on_screen(
+    services,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    services._store = ModelStore(tmp_path / "store", shipped=SHIPPED)
+    year = tmp_path / "year.png"
+    number("2026").save(year)
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await _predict(app, pilot, str(year))
+        strip = app.screen.query_one("#predict-number", ArtView)
+        assert "Number 2026" in strip.plain and "▸2" in strip.plain
+        view = app.screen.query_one("#predict-result", ArtView)
+        scroll = app.screen.query_one("#predict-scroll")
+        lines = view.plain.splitlines()
+        bars = [i for i, line in enumerate(lines) if line.rstrip().endswith(("%", "◀"))]
+        assert len(bars) == 10
+        bottom = view.region.y + bars[-1]  # the screen row of the tenth bar
+        assert bottom < scroll.region.y + scroll.region.height, "the tenth bar is on screen"
+        # On a tall screen the strip also shows every digit's 28x28.
+        await pilot.resize_terminal(100, 40)
+        await pilot.pause()
+        await pilot.pause()
+        assert len(strip.plain.splitlines()) > 3

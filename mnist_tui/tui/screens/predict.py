@@ -139,6 +139,10 @@ def verdict_lines(p: Any, width: int, console: Any) -> list[Text]:
     return lines
 
 
+# A number's strip shows every digit's picture only on screens at least this tall.
+NUMBER_PICTURES_MIN_HEIGHT = 34
+
+
 class PredictScreen(EngineScreen):
     """Classify an image file by its path."""
 
@@ -382,13 +386,17 @@ class PredictScreen(EngineScreen):
         if reading.message:
             lines.append(Text(reading.message, style="yellow"))
         rows = 4 if self.ascii else 5
+        # Below this height the digits' pictures would push the ten bars off an 80x24 screen;
+        # the chosen digit's 28x28 is still shown whole below, so only the captions stay.
+        with_pictures = self.size.height >= NUMBER_PICTURES_MIN_HEIGHT
         tiles = []
         for i, d in enumerate(reading.digits):
             answer = f"{d.guess_label}?" if d.rejected else f"{d.label} {d.confidence:.0%}"
             caption = Text(answer, style="bold")
             if i == self.digit_index:
                 caption = Text(f"▸{answer}", style="bold reverse")
-            tiles.append([caption, *picture(d.pixels, 2 * rows, rows, self.ascii)])
+            pictures = picture(d.pixels, 2 * rows, rows, self.ascii) if with_pictures else []
+            tiles.append([caption, *pictures])
         width = max(7, 2 * rows)
         lines += side_by_side(tiles, [width] * len(tiles), gap=2)
         strip.set_lines(lines)
