@@ -48,6 +48,24 @@ def _ink_from_mnist(digit_img: np.ndarray, height: int, rng: np.random.Generator
     return np.clip((ink - 0.15) * 1.4, 0, 1)
 
 
+def photograph(rgb: np.ndarray, full: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Ink ``full`` (h, w coverage in [0, 1]) written on the paper ``rgb`` in blue or black
+    pen, under light falling off across the page, with sensor noise, saved as a JPEG."""
+    h, w = full.shape
+    colour = np.float32([30, 35, 80]) if rng.random() < 0.5 else np.float32([25, 25, 25])
+    rgb = rgb * (1 - full[..., None]) + colour * full[..., None]
+    yy, xx = np.mgrid[0:h, 0:w]
+    light = 1.0 - rng.uniform(0.3, 0.5) * (xx / w * 0.6 + yy / h * 0.4) ** 1.3
+    if rng.random() < 0.5:
+        light = light[:, ::-1]
+    rgb = rgb * light[..., None] + rng.normal(0, 3, rgb.shape)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=70)
+    image = Image.open(io.BytesIO(out.getvalue()))
+    image.load()
+    return image
+
+
 def handwritten_photo(digit_img: np.ndarray, seed: int) -> Image.Image:
     """A phone photo of a real handwritten digit on lined paper, saved and reloaded as JPEG."""
     rng = np.random.default_rng(seed)
@@ -70,18 +88,7 @@ def handwritten_photo(digit_img: np.ndarray, seed: int) -> Image.Image:
     x0, y0 = int(rng.uniform(150, w - size - 20)), int(rng.uniform(10, h - size - 10))
     full = np.zeros((h, w), dtype=np.float32)
     full[y0 : y0 + size, x0 : x0 + size] = ink
-    colour = np.float32([30, 35, 80]) if rng.random() < 0.5 else np.float32([25, 25, 25])
-    rgb = rgb * (1 - full[..., None]) + colour * full[..., None]
-    yy, xx = np.mgrid[0:h, 0:w]
-    light = 1.0 - rng.uniform(0.3, 0.5) * (xx / w * 0.6 + yy / h * 0.4) ** 1.3
-    if rng.random() < 0.5:
-        light = light[:, ::-1]
-    rgb = rgb * light[..., None] + rng.normal(0, 3, rgb.shape)
-    out = io.BytesIO()
-    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=70)
-    image = Image.open(io.BytesIO(out.getvalue()))
-    image.load()
-    return image
+    return photograph(rgb, full, rng)
 
 
 def handwritten_scan(digit_img: np.ndarray, seed: int) -> Image.Image:

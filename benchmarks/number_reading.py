@@ -13,7 +13,6 @@ read as one digit (a false split would turn "7" into "71"), and the latency of r
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import sys
@@ -27,7 +26,7 @@ from PIL import Image, ImageDraw, ImageFilter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from custom_images import HANDWRITTEN  # noqa: E402
+from custom_images import HANDWRITTEN, photograph  # noqa: E402
 
 # Gaps between the digits' ink, as a fraction of the digit height: negative overlaps.
 GAPS = {"overlap": (-0.08, -0.02), "touching": (-0.01, 0.02), "close": (0.03, 0.1),
@@ -100,18 +99,7 @@ def photo(ink: np.ndarray, rng: np.random.Generator) -> Image.Image:
     y0 = int(rng.uniform(10, max(11, h - ih - 10)))
     full = np.zeros((h, w), dtype=np.float32)
     full[y0 : y0 + ih, x0 : x0 + iw] = ink
-    colour = np.float32([30, 35, 80]) if rng.random() < 0.5 else np.float32([25, 25, 25])
-    rgb = rgb * (1 - full[..., None]) + colour * full[..., None]
-    yy, xx = np.mgrid[0:h, 0:w]
-    light = 1.0 - rng.uniform(0.3, 0.5) * (xx / w * 0.6 + yy / h * 0.4) ** 1.3
-    if rng.random() < 0.5:
-        light = light[:, ::-1]
-    rgb = rgb * light[..., None] + rng.normal(0, 3, rgb.shape)
-    out = io.BytesIO()
-    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=70)
-    image = Image.open(io.BytesIO(out.getvalue()))
-    image.load()
-    return image
+    return photograph(rgb, full, rng)
 
 
 STYLES = {"scan": scan, "photo": photo}
