@@ -22,6 +22,7 @@ from scipy import ndimage
 
 from mnist_tui.engine.imageio import _array_to_unit, _block_mean, _to_grey, load_image
 from mnist_tui.engine.imageops import (
+    MIN_LINE_SIDE,
     _Components,
     _components,
     _dilate,
@@ -46,6 +47,10 @@ EDGE_MESSAGE = "The digit touches the edge of the picture, so part of it may be 
 STROKE_SIDE = 4 * BOX
 # Polarity is judged at this size (long side): strokes stay a few pixels wide, and it is cheap.
 POLARITY_SIDE = 128
+# Grid and ruled lines run straight for at least this fraction of the picture; lines fainter
+# than this fraction of the writing are taken out before the threshold (see _faint_lines).
+LINE_SPAN = 0.4
+FAINT_LINE = 0.6
 
 
 @dataclass
@@ -143,6 +148,55 @@ def _background(paper: np.ndarray) -> np.ndarray:
         # Evenly lit: one level for all, so clean images pass through untouched.
         return np.full_like(paper, float(np.median(closed)))
     return closed
+
+
+def _flanks(ink: np.ndarray, distance: int, axis: int) -> np.ndarray:
+    """The more ink of the two pixels ``distance`` away on either side along ``axis``."""
+    padded = np.pad(ink, [(distance, distance) if a == axis else (0, 0) for a in (0, 1)], "edge")
+    n = ink.shape[axis]
+    before = np.take(padded, np.arange(0, n), axis=axis)
+    after = np.take(padded, np.arange(2 * distance, 2 * distance + n), axis=axis)
+    return np.maximum(before, after)
+
+
+def _faint_lines(ink: np.ndarray) -> np.ndarray:
+    """The ink of a printed grid or ruling: straight horizontal or vertical lines running across
+    much of the picture (a grey opening with a long 1-D structuring element, the line allowed
+    to drift by a pixel) and much fainter than the writing.
+
+    Subtracting it before the threshold keeps faint grid lines out of the digit (squared paper's
+    grid pulled Otsu's threshold down to its level, and its pieces joined the digit), while a
+    stroke crossing a line only loses the line's own faint level. Lines as dark as the writing
+    are left to :func:`_ruled_lines`: a 1-px drawing's long stroke must not go.
+    """
+    h, w = ink.shape
+    if min(h, w) < MIN_LINE_SIDE:
+        return np.zeros_like(ink)
+    across = ndimage.grey_opening(
+        ndimage.maximum_filter1d(ink, 3, axis=0), size=(1, max(3, round(LINE_SPAN * w)))
+    )
+    down = ndimage.grey_opening(
+        ndimage.maximum_filter1d(ink, 3, axis=1), size=(max(3, round(LINE_SPAN * h)), 1)
+    )
+    # Only thin structure is a printed line: a band that survives an opening across it is a
+    # stroke (the long side of a large 0).
+    thick = max(5, round(0.03 * min(h, w)))
+    across -= ndimage.grey_opening(across, size=(thick, 1))
+    down -= ndimage.grey_opening(down, size=(1, thick))
+    # A printed line has paper on both sides; a straight path inside a stroke, or a line where
+    # a stroke crosses it, does not: only what stands above its flanks is taken out.
+    side = max(3, round(0.01 * min(h, w)))
+    across -= _flanks(ink, side, axis=0)
+    down -= _flanks(ink, side, axis=1)
+    lines = np.clip(np.maximum(across, down), 0.0, None)
+    # Judged per connected line structure by its strongest pixel: the antialiased edge of a
+    # long straight stroke is faint too, but it belongs to the stroke.
+    labels, count = ndimage.label(lines > 0.05, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return np.zeros_like(ink)
+    peaks = np.asarray(ndimage.maximum(lines, labels, np.arange(1, count + 1)))
+    faint = np.concatenate(([False], peaks < FAINT_LINE * float(np.percentile(ink, 99.9))))
+    return np.where(faint[labels], lines, 0.0).astype(ink.dtype)
 
 
 def _border_regions(mask: np.ndarray) -> np.ndarray:
@@ -338,6 +392,8 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
     ink = np.clip((background - paper) / np.maximum(background, 0.25), 0.0, 1.0)
     if float(ink.max()) < MIN_CONTRAST:
         return _not_found("No digit found: the image is blank.", thumb, source)
+    raw = ink
+    ink = np.clip(raw - _faint_lines(raw), 0.0, 1.0)
     threshold = max(_otsu(ink), MIN_CONTRAST)
     mask = ink >= threshold
     regions = _border_regions(mask)
@@ -346,7 +402,10 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
         rest = mask & ~regions
         if _has_digit(_components(rest), h, w):
             mask = rest
-    lines, n_lines = _ruled_lines(mask)
+    # Ruled lines are found whole, before faint lines were taken out of them (a slanted rule
+    # loses only the straight stretches the faint-line opening fits).
+    lines, n_lines = _ruled_lines(mask | ((raw >= threshold) & ~regions))
+    lines &= mask
     frames = _frames(_components(mask & ~lines))
     if frames.any():
         # A printed form's boxes go like ruled lines; a digit touching a box keeps its strokes.
