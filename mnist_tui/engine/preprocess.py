@@ -406,7 +406,11 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
     # loses only the straight stretches the faint-line opening fits).
     lines, n_lines = _ruled_lines(mask | ((raw >= threshold) & ~regions))
     lines &= mask
-    frames = _frames(_components(mask & ~lines))
+    # Boxes are looked for before ruled lines are taken out too: a row of boxes has its top and
+    # bottom edges in line, long enough to pass for a rule, which left the box's sides behind.
+    frames = _frames(_components(mask & ~lines)) | (
+        _frames(_components(mask)) if n_lines else False
+    )
     if frames.any():
         # A printed form's boxes go like ruled lines; a digit touching a box keeps its strokes.
         lines |= frames
