@@ -235,10 +235,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                                 help=s.help)  # fmt: skip
             continue
         kind = {"int": int, "float": float}.get(str(f.type), str)
-        default = "fast" if f.name == "arch" else None
         parser.add_argument(
-            flag, type=kind, choices=list(s.choices) if s.choices else None, default=default,
-            help=s.help + (f" ({s.rule})" if s.rule else ""),
+            flag, type=kind, choices=list(s.choices) if s.choices else None, default=None,
+            help=s.help + (f" ({s.rule})" if s.rule else "")
+            + (" (default: fast; its recipe for the data set)" if f.name == "arch" else ""),
         )  # fmt: skip
 
 
@@ -251,7 +251,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
     if getattr(args, "config_json", None):
         return TrainConfig.from_json(args.config_json)
     given = {f.name: getattr(args, f.name, None) for f in fields(TrainConfig)}
-    return recipe(args.arch).with_(**given)
+    # The recipe names the network: `fast` on Fashion-MNIST is the full-frame `fastfull`.
+    given["arch"] = None
+    return recipe(args.arch or "fast", args.dataset or "mnist").with_(**given)
 
 
 # --------------------------------------------------------------------------- helpers
