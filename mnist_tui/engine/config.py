@@ -191,15 +191,11 @@ assert set(RECIPES) == set(ARCH_INFO)
 DATASET_RECIPES: dict[str, dict[str, TrainConfig]] = {
     "fashion": {
         # `fast` crops MNIST's central 20x20, which cuts clothes' edges off: the full-frame net.
+        # 4 epochs at Adam 0.01 scored 91.98% on the validation split against 91.34-91.58% for
+        # 3 epochs, flips or lr 0.02 (flips pay only over longer runs).
         "fast": TrainConfig(
-            arch="fastfull",
-            dataset="fashion",
-            epochs=4,
-            batch_size=256,
-            optimizer="adam",
-            lr=0.01,
-            scheduler="onecycle",
-            flip=True,
+            arch="fastfull", dataset="fashion", epochs=4, batch_size=256, optimizer="adam",
+            lr=0.01, scheduler="onecycle",
         ),  # fmt: skip
         "best": TrainConfig(
             arch="best",
