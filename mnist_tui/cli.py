@@ -267,7 +267,7 @@ def _store(args: argparse.Namespace):  # noqa: ANN202 - engine type imported laz
 
 def _load_model(args: argparse.Namespace):  # noqa: ANN202
     store = _store(args)
-    return store.load(args.model or store.default_model(), device=args.device)
+    return store.load(args.model or store.default_model(args.dataset), device=args.device)
 
 
 class _Progress:

@@ -59,7 +59,9 @@ LOCK_FILE = ".lock"
 CLAIM_SUFFIX = ".claim"
 # From a source checkout ./models is both the user's store and the shipped folder: these names
 # in it are the shipped ones (the package ships only the default).
-SHIPPED_NAMES = frozenset({DEFAULT_NAME})
+# The shipped pre-trained default of each data set.
+DEFAULT_NAMES = {"mnist": DEFAULT_NAME, "fashion": "default-fashion"}
+SHIPPED_NAMES = frozenset(DEFAULT_NAMES.values())
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -847,19 +849,32 @@ class ModelStore:
         except OSError as exc:
             raise _store_write_error(exc, self.root, "the active model") from None
 
-    def default_model(self) -> str:
-        """The model used when none is named: the active one, else the shipped default."""
+    def default_model(self, dataset: str | None = None) -> str:
+        """The model used when none is named: the active one, else the shipped default.
+
+        With ``dataset`` (the app or command was given ``--dataset``), a model of that data set:
+        the active one if it is, else that data set's shipped default, else its newest finished
+        model; a Fashion-MNIST session never silently answers with a digit model."""
         active = self.active_name()
-        if active:
-            return active
-        for info in self.list():
-            if info.name == DEFAULT_NAME and not info.error:
-                return DEFAULT_NAME
         usable = [i for i in self.list() if not i.error and i.complete]
-        if usable:
-            return usable[0].name
+        if dataset is None:
+            if active:
+                return active
+            dataset = "mnist"
+        elif active and any(i.name == active and i.dataset == dataset for i in usable):
+            return active
+        shipped = DEFAULT_NAMES.get(dataset)
+        for info in usable:
+            if info.name == shipped and info.dataset == dataset:
+                return info.name
+        own = [i for i in usable if i.dataset == dataset]
+        if own:
+            return own[0].name
         raise CheckpointError(
-            "No model is available; train one with `mnist-tui train` or reinstall mnist-tui"
+            f"No {dataset} model is available; train one with `mnist-tui train --dataset"
+            f" {dataset}` or reinstall mnist-tui to restore the shipped defaults."
+            if dataset != "mnist"
+            else "No model is available; train one with `mnist-tui train` or reinstall mnist-tui"
             " to restore the shipped default."
         )
 
