@@ -124,11 +124,9 @@ def combine(
     members = [Member.of(lm.info) for lm in loaded]
     model = Ensemble([lm.model for lm in loaded]).eval()
     temperature = math.fsum(m.temperature for m in members) / len(members)
+    where = sorted({lm.info.calibration.fitted_on or "nothing (T=1)" for lm in loaded})
     calibration = Calibration(
-        temperature,
-        "mean of the members' temperatures"
-        if all(lm.info.calibration.calibrated for lm in loaded)
-        else "mean of the members' temperatures (some uncalibrated: T=1)",
+        temperature, f"mean of the members' temperatures (fitted on: {'; '.join(where)})"
     )
     status(f"Evaluating the {len(members)}-member ensemble on the test set")
     test = evaluate(model, data.test, first.mean, first.std, worst=0, temperature=temperature)
