@@ -135,7 +135,7 @@ def combine(
         dataset=first.dataset,
         params=count_params(model),
         config=dict(first.config),
-        history=[],
+        history=mean_history([lm.info.history for lm in loaded]),
         epochs_done=first.epochs_done,
         epochs=first.epochs,
         complete=True,
@@ -207,3 +207,21 @@ def train_ensemble(
     info = combine(store, base, names, data, on_status=lambda s: emit(Status(s)))
     acc = f"{info.test_acc:.2%}" if info.test_acc is not None else "untested"
     return info, f"Saved {base}: {count}-member ensemble ({', '.join(names)}), {acc} test accuracy."
+
+
+def mean_history(histories: list[list[dict[str, float]]]) -> list[dict[str, float]]:
+    """The members' training curves averaged epoch by epoch (what the Train, Models and Compare
+    views draw for an ensemble); only epochs and figures every member has are kept."""
+    rows = min((len(h) for h in histories), default=0)
+    out: list[dict[str, float]] = []
+    for i in range(rows):
+        keys = set.intersection(*(set(h[i]) for h in histories))
+        row: dict[str, float] = {}
+        for key in sorted(keys):
+            values = [h[i][key] for h in histories]
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                row[key] = math.fsum(values) / len(values)
+        if "epoch" in row:
+            row["epoch"] = int(row["epoch"])
+        out.append(row)
+    return out

@@ -43,6 +43,11 @@ def test_train_ensemble_saves_members_and_one_model_that_averages_them(
     assert [m.seed for m in info.members] == [3, 4]  # seeds S, S+1
     assert info.arch_label == "fast ×2" and info.test_acc is not None
     assert info.calibration.calibrated
+    # Its curves are the members' averaged, epoch by epoch (Compare and Models draw them).
+    m1h, m2h = store.info("ens-m1").history, store.info("ens-m2").history
+    assert [r["epoch"] for r in info.history] == [1]
+    mean_loss = (m1h[0]["train_loss"] + m2h[0]["train_loss"]) / 2
+    assert info.history[0]["train_loss"] == pytest.approx(mean_loss)
     # Its answer is the mean of the members' probabilities, image by image.
     ens = store.load("ens")
     m1, m2 = store.load("ens-m1"), store.load("ens-m2")
