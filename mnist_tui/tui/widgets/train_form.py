@@ -125,8 +125,8 @@ class TrainForm(Grid):
         """Each data set has its own recipes (Fashion's `fast` is the full-frame network)."""
         if isinstance(event.value, str) and not self.locked:
             arch = self.value("arch")
-            if event.value != "mnist" and arch == "fastfull":
-                arch = "fast"  # the recipe key: Fashion's fast recipe is the full-frame net
+            if arch == "fastfull":
+                arch = "fast"  # the recipe key: on Fashion `fast` is the full-frame network
             self.fill(recipe(arch if isinstance(arch, str) else "fast", event.value))
 
     def value(self, name: str) -> Any:
