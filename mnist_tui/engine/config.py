@@ -201,7 +201,9 @@ DATASET_RECIPES: dict[str, dict[str, TrainConfig]] = {
             optimizer="adam",
             lr=0.01,
             scheduler="onecycle",
-        ),  # fmt: skip
+        ),
+        # MNIST's best recipe on clothes, its validation split kept (it calibrates the model).
+        # Flips lost on the validation split: 92.74% against 93.24% without (seed 0, 30 epochs).
         "best": TrainConfig(
             arch="best",
             dataset="fashion",
@@ -211,12 +213,11 @@ DATASET_RECIPES: dict[str, dict[str, TrainConfig]] = {
             lr=3e-3,
             scheduler="onecycle",
             augment=True,
-            flip=True,
             label_smoothing=0.1,
             weight_decay=5e-4,
             ema=0.999,
-            val_size=0,
-        ),  # fmt: skip
+            val_size=5000,
+        ),
     },
 }
 assert all(set(r) <= set(ARCH_INFO) for r in DATASET_RECIPES.values())
