@@ -406,3 +406,20 @@ def test_a_fashion_session_gets_a_fashion_model_never_a_digit_one(store_dir: Pat
     (shipped / "default-fashion.safetensors").unlink()
     with pytest.raises(CheckpointError, match="No fashion model is available"):
         store.default_model("fashion")
+
+
+def test_both_shipped_defaults_are_listed_and_usable(tmp_path: Path) -> None:
+    """A fresh install: digits and clothes each have a calibrated pre-trained model."""
+    from mnist_tui.engine.store import ModelStore
+
+    store = ModelStore(tmp_path / "empty")
+    infos = {i.name: i for i in store.list()}
+    assert infos["default"].dataset == "mnist" and len(infos["default"].members) == 3
+    fashion = infos["default-fashion"]
+    assert fashion.shipped and fashion.dataset == "fashion" and fashion.complete
+    assert fashion.calibration.calibrated and fashion.test_acc and fashion.test_acc > 0.9
+    assert fashion.config["arch"] == "best" and fashion.config["dataset"] == "fashion"
+    assert store.default_model("fashion") == "default-fashion"
+    assert store.default_model() == "default"
+    loaded = store.load("default-fashion")
+    assert loaded.info.name == "default-fashion"
