@@ -77,7 +77,7 @@ async def test_choosing_fashion_fills_fashions_own_recipe(services) -> None:
         assert form.read(device="auto", threads=0) == recipe("fast", "fashion")
         form.query_one("#arch", Select).value = "best"
         await pilot.pause()
-        assert form.query_one("#flip", Checkbox).value  # best on clothes: flips
+        assert form.read(device="auto", threads=0) == recipe("best", "fashion")  # its split
         form.query_one("#dataset", Select).value = "mnist"
         await pilot.pause()
         assert form.value("arch") == "best" and not form.query_one("#flip", Checkbox).value
