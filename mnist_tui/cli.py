@@ -94,12 +94,14 @@ def _common(suppress: bool = False) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; the TUI is the default when no subcommand is given."""
-    common = _common()
+    # A command's own copy of the options is suppressed: unset there, it never overwrites what
+    # was given before the command (`mnist-tui --dataset fashion predict x.png`).
+    common = _common(suppress=True)
     parser = _Parser(
         prog="mnist-tui",
         description="Train, inspect and use a handwritten-digit classifier. "
         "With no command, opens the terminal UI.",
-        parents=[common],
+        parents=[_common()],
     )
     parser.add_argument("--version", action="version", version=f"mnist-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -501,10 +503,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     labels = data.spec.classes
     print(f"{loaded.info.name} on the {data.spec.title} test set ({result.count:,} images)")
     print(f"accuracy {result.accuracy:.2%}   loss {result.loss:.4f}")
-    print(
-        "per class: "
-        + "  ".join(f"{labels[c][:6]} {a:.1%}" for c, a in enumerate(result.per_class))
-    )
+    print("per class: " + "  ".join(f"{labels[c]} {a:.1%}" for c, a in enumerate(result.per_class)))
+    if labels[0] != "0":  # the confusion matrix's columns are numbered: name them once
+        print("classes: " + "  ".join(f"{c}={name}" for c, name in enumerate(labels)))
     print("confusion (rows: true, columns: predicted)")
     print("      " + "".join(f"{c:>6}" for c in range(10)))
     for t in range(10):
@@ -568,7 +569,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         elif pred.found:
             line = f"{shown}: {pred.label} ({pred.confidence:.1%})"
         else:
-            line = f"{shown}: no digit found"
+            line = f"{shown}: no {pred.noun} found"
         note = pred.message and pred.found and not pred.rejected
         print(line + (f" - {pred.message}" if note else ""))
         if args.show or args.why:

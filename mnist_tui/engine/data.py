@@ -53,6 +53,9 @@ class DatasetSpec:
     classes: tuple[str, ...]
     mean: float
     std: float
+    # What one picture holds, in the sentences users read ("No digit found", "not a single
+    # clear item"); digits are also read as numbers, other things are classified whole.
+    noun: str = "digit"
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -77,6 +80,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         0.2860,
         0.3530,
+        noun="item",
     ),
 }
 

@@ -121,7 +121,7 @@ def test_the_temperature_search_finds_scipys_minimum() -> None:
         z = rng.normal(size=(2000, 10)) * scale
         y = np.where(rng.random(2000) < 0.85, z.argmax(1), rng.integers(0, 10, 2000))
         ref = minimize_scalar(
-            lambda v: _nll(z, y, float(np.exp(v))), method="bounded",
+            lambda v, z=z, y=y: _nll(z, y, float(np.exp(v))), method="bounded",
             bounds=(np.log(FIT_T_MIN), np.log(FIT_T_MAX)), options={"xatol": 1e-6},
         )  # fmt: skip
         assert fit_temperature(z, y) == pytest.approx(float(np.exp(ref.x)), rel=1e-4)
