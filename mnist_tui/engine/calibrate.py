@@ -19,10 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
     import torch
+
+# numpy is imported inside the functions that compute: the store reads a model's calibration
+# (to list models, and for the menu's status line) before the menu paints, and numpy's import
+# is a quarter of that start-up.
 
 ECE_BINS = 15
 # The fit's bounds. With no mistakes at all on the validation split, NLL keeps falling as T → 0
@@ -83,6 +86,8 @@ class Calibration:
 
 
 def _nll(logits: np.ndarray, labels: np.ndarray, t: float) -> float:
+    import numpy as np
+
     z = logits / t
     z = z - z.max(1, keepdims=True)
     logsum = np.log(np.exp(z).sum(1))
@@ -91,6 +96,8 @@ def _nll(logits: np.ndarray, labels: np.ndarray, t: float) -> float:
 
 def fit_temperature(logits: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor) -> float:
     """The T that minimises NLL of softmax(logits / T) — a bounded 1-D search on log T."""
+    import numpy as np
+
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(labels, dtype=np.int64)
     if len(y) == 0:
@@ -125,6 +132,8 @@ def golden_section(f: Callable[[float], float], lo: float, hi: float, tol: float
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Softmax over the last axis of ``logits / temperature`` (float64, numerically safe)."""
+    import numpy as np
+
     z = np.asarray(logits, dtype=np.float64) / temperature
     z = z - z.max(-1, keepdims=True)
     e = np.exp(z)
@@ -147,7 +156,7 @@ class Reliability:
         """JSON-able (empty bins as null)."""
 
         def clean(xs: list[float]) -> list[float | None]:
-            return [None if np.isnan(x) else round(float(x), 6) for x in xs]
+            return [None if math.isnan(x) else round(float(x), 6) for x in xs]
 
         return {
             "ece": round(self.ece, 6),
@@ -161,6 +170,8 @@ class Reliability:
 
 def reliability(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> Reliability:
     """Bin top-1 confidence into ``bins`` equal-width bins over (0, 1] and measure each bin."""
+    import numpy as np
+
     probs = np.asarray(probs, dtype=np.float64)
     labels = np.asarray(labels)
     edges = np.linspace(0.0, 1.0, bins + 1)
