@@ -156,8 +156,10 @@ def predict_preprocessed(
 
 def reads_digits(loaded: LoadedModel) -> bool:
     """Whether ``loaded`` classifies digits (MNIST-style preprocessing, numbers read), rather
-    than whole pictures of one item (Fashion-MNIST)."""
-    return loaded.info.dataset == "mnist"
+    than whole pictures of one item (Fashion-MNIST): what its data set's pictures hold."""
+    from mnist_tui.engine.data import DATASETS
+
+    return DATASETS.get(loaded.info.dataset, DATASETS["mnist"]).noun == "digit"
 
 
 def preprocess_for(loaded: LoadedModel, image: object) -> Preprocessed:
