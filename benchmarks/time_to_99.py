@@ -6,6 +6,11 @@ accuracy reaches 99.0%; timed from process start to that point, imports included
 Ours: `mnist-tui train --json` as a whole process (imports, data load, training, evaluation,
 save), wall-clock, over several seeds. Both run here, in this run, on this machine.
 
+"Our own time" is that wall time minus a bare `python -c "import torch"`, the floor we do not
+control: the two are alternated run by run, so drift in the machine hits both. `--split` runs
+each seed once more through a driver that times the engine's steps (interpreter + imports /
+data / training / calibration / evaluation / save and exit).
+
     python benchmarks/time_to_99.py --data-dir ../shared/data [--seeds 5] [--baseline-runs 3]
 """
 
@@ -85,6 +90,58 @@ def run_ours(data_dir: str, seed: int, threads: int, store: str) -> dict[str, fl
             "images_per_s": result["images_per_s"]}  # fmt: skip
 
 
+SPLIT_DRIVER = r"""
+import time
+t0 = time.perf_counter()
+import json, os, sys
+from mnist_tui import cli
+from mnist_tui.engine import runs, store
+marks = {}
+def timed(owner, name, key):
+    f = getattr(owner, name)
+    def wrapper(*a, **k):
+        s = time.perf_counter()
+        marks.setdefault(key + "@", s - t0)
+        try:
+            return f(*a, **k)
+        finally:
+            marks[key] = marks.get(key, 0.0) + time.perf_counter() - s
+    setattr(owner, name, wrapper)
+for owner, name, key in ((runs, "load_dataset", "data"), (runs, "train", "training"),
+                         (runs, "calibrate_run", "calibration"), (runs, "evaluate", "evaluation"),
+                         (store.ModelStore, "save", "save")):
+    timed(owner, name, key)
+real_exit = os._exit
+def report(code):
+    marks["end"] = time.perf_counter() - t0
+    sys.stderr.write("SPLIT " + json.dumps(marks) + "\n"); sys.stderr.flush()
+    real_exit(code)
+os._exit = report
+cli.entry()
+"""
+
+
+def bare_import(threads: int) -> float:
+    """Wall time of `python -c "import torch"`: the floor under every torch program."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], check=True)
+    return time.perf_counter() - t0
+
+
+def run_split(data_dir: str, seed: int, threads: int, store: str) -> dict[str, float]:
+    """One run through the timing driver: where the seconds of a whole run go."""
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", SPLIT_DRIVER, "train", "--data-dir", data_dir, "--models-dir",
+         store, "--seed", str(seed), "--threads", str(threads), "--json", "--no-download"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - t0
+    line = next(ln for ln in out.stderr.splitlines() if ln.startswith("SPLIT "))
+    marks = json.loads(line[6:])
+    return {"wall_s": wall, **marks}
+
+
 def extracted_copy(data_dir: str, dest: Path) -> str:
     """torchvision's MNIST wants the IDX files uncompressed in ROOT/MNIST/raw (as its own
     download leaves them); prepare that once, untimed, as a user's earlier download would."""
@@ -106,16 +163,43 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--baseline-runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--split", action="store_true", help="also time each step of a run")
     args = parser.parse_args()
     data_dir = str(Path(args.data_dir).resolve())
 
+    imports: list[float] = []
+    splits: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as store:
         ours = []
+        run_ours(data_dir, 0, args.threads, store)  # untimed: fills the data cache, warms disk
         for seed in range(args.seeds):
+            imports.append(bare_import(args.threads))
             r = run_ours(data_dir, seed, args.threads, store)
             ours.append(r)
-            print(f"ours     seed {seed}: {r['wall_s']:.2f} s wall, train {r['train_s']:.2f} s,"
+            past = r["wall_s"] - imports[-1]
+            print(f"ours     seed {seed}: {r['wall_s']:.2f} s wall ({past:.2f} s past a bare"
+                  f" import torch of {imports[-1]:.2f} s), train {r['train_s']:.2f} s,"
                   f" {r['images_per_s']:,.0f} img/s, test {r['acc']:.2%}", flush=True)  # fmt: skip
+        if args.split:
+            for seed in range(args.seeds):
+                sp = run_split(data_dir, seed, args.threads, store)
+                splits.append(sp)
+                parts = ", ".join(f"{k} {v:.3f}" for k, v in sp.items())
+                print(f"split    seed {seed}: {parts}", flush=True)
+    own = [r["wall_s"] - t for r, t in zip(ours, imports, strict=True)]
+    print(f"ours past the import: median {statistics.median(own):.2f} s"
+          f" ({min(own):.2f}-{max(own):.2f}); bare import torch median"
+          f" {statistics.median(imports):.2f} s")  # fmt: skip
+    if splits:
+        med = {k: statistics.median(sp[k] for sp in splits) for k in splits[0] if "@" not in k}
+        first = statistics.median(sp.get("data@", 0.0) for sp in splits)
+        steps = ("data", "training", "calibration", "evaluation", "save")
+        after = med["end"] - first - sum(med.get(k, 0.0) for k in steps)
+        parts = ", ".join(f"{k} {med.get(k, 0.0):.2f} s" for k in steps)
+        print(f"split (median): interpreter + imports {first:.2f} s, {parts},"
+              f" the rest {after:.2f} s")  # fmt: skip
+    if args.baseline_runs == 0:
+        return
     base = []
     tv_root = tempfile.TemporaryDirectory()
     tv_data = extracted_copy(data_dir, Path(tv_root.name))

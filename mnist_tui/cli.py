@@ -94,12 +94,14 @@ def _common(suppress: bool = False) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; the TUI is the default when no subcommand is given."""
-    common = _common()
+    # A command's own copy of the options is suppressed: unset there, it never overwrites what
+    # was given before the command (`mnist-tui --dataset fashion predict x.png`).
+    common = _common(suppress=True)
     parser = _Parser(
         prog="mnist-tui",
         description="Train, inspect and use a handwritten-digit classifier. "
         "With no command, opens the terminal UI.",
-        parents=[common],
+        parents=[_common()],
     )
     parser.add_argument("--version", action="version", version=f"mnist-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -121,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     )  # JSON lines for the TUI
     t.add_argument("--config-json", help=argparse.SUPPRESS)  # a whole config as JSON
     t.add_argument("--run", metavar="NAME", help=argparse.SUPPRESS)  # be the store's run NAME
+    t.add_argument(
+        "--ensemble",
+        type=_bounded(2, 16, "--ensemble"),
+        metavar="N",
+        help="train N members (seeds S..S+N-1, saved as NAME-m1...) and save them as one"
+        " ensemble NAME that averages their answers (2-16)",
+    )
     t.add_argument(
         "--detach",
         action="store_true",
@@ -165,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("new")
     d = msub.add_parser("delete", help="delete a model")
     d.add_argument("name")
+    en = msub.add_parser(
+        "ensemble",
+        parents=[_common(suppress=True)],
+        help="save 2-16 finished models of one data set as one ensemble that averages them",
+    )
+    en.add_argument("name", help="store name for the ensemble")
+    en.add_argument("members", nargs="+", metavar="MEMBER")
+    en.add_argument("--no-download", action="store_true", help="never download the data set")
 
     inner = _common(suppress=True)
     x = msub.add_parser(
@@ -220,10 +237,10 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                                 help=s.help)  # fmt: skip
             continue
         kind = {"int": int, "float": float}.get(str(f.type), str)
-        default = "fast" if f.name == "arch" else None
         parser.add_argument(
-            flag, type=kind, choices=list(s.choices) if s.choices else None, default=default,
-            help=s.help + (f" ({s.rule})" if s.rule else ""),
+            flag, type=kind, choices=list(s.choices) if s.choices else None, default=None,
+            help=s.help + (f" ({s.rule})" if s.rule else "")
+            + (" (default: fast; its recipe for the data set)" if f.name == "arch" else ""),
         )  # fmt: skip
 
 
@@ -236,7 +253,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
     if getattr(args, "config_json", None):
         return TrainConfig.from_json(args.config_json)
     given = {f.name: getattr(args, f.name, None) for f in fields(TrainConfig)}
-    return recipe(args.arch).with_(**given)
+    # The recipe names the network: `fast` on Fashion-MNIST is the full-frame `fastfull`.
+    given["arch"] = None
+    return recipe(args.arch or "fast", args.dataset or "mnist").with_(**given)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -250,7 +269,7 @@ def _store(args: argparse.Namespace):  # noqa: ANN202 - engine type imported laz
 
 def _load_model(args: argparse.Namespace):  # noqa: ANN202
     store = _store(args)
-    return store.load(args.model or store.default_model(), device=args.device)
+    return store.load(args.model or store.default_model(args.dataset), device=args.device)
 
 
 class _Progress:
@@ -349,6 +368,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.run:
         return _run_process(args, stop)
     cfg = config_from_args(args)
+    if args.ensemble:
+        return _train_ensemble(args, cfg, stop)
     if args.detach:
         return _train_detached(args, cfg)
     from mnist_tui.engine.events import to_json
@@ -380,6 +401,35 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         print(outcome.message)
     return EXIT_INTERRUPTED if outcome.result.cancelled else 0
+
+
+def _train_ensemble(args: argparse.Namespace, cfg: Any, stop: Any) -> int:
+    from mnist_tui.engine.ensemble import train_ensemble
+
+    for flag, given in (("--detach", args.detach), ("--resume", args.resume),
+                        ("--events", args.events)):  # fmt: skip
+        if given:
+            raise MnistTuiError(
+                f"--ensemble trains in the foreground and does not go with {flag}; resume a"
+                " stopped member with --resume NAME-mK, then combine with: mnist-tui models"
+                " ensemble NAME MEMBER..."
+            )
+    store = _store(args)
+    info, message = train_ensemble(
+        cfg, args.ensemble, store=store, name=args.name, data_dir=args.data_dir,
+        on_event=None if args.json and not sys.stderr.isatty() else _Progress(),
+        should_stop=stop, download=not args.no_download,
+    )  # fmt: skip
+    if info is not None and args.activate:
+        store.set_active(info.name)
+    if args.json:
+        print(json.dumps({
+            "name": info.name if info else None, "members": [m.name for m in info.members]
+            if info else [], "test_acc": info.test_acc if info else None, "message": message,
+        }))  # fmt: skip
+    else:
+        print(message)
+    return 0 if info is not None else EXIT_INTERRUPTED
 
 
 def _train_detached(args: argparse.Namespace, cfg: Any) -> int:
@@ -453,10 +503,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     labels = data.spec.classes
     print(f"{loaded.info.name} on the {data.spec.title} test set ({result.count:,} images)")
     print(f"accuracy {result.accuracy:.2%}   loss {result.loss:.4f}")
-    print(
-        "per class: "
-        + "  ".join(f"{labels[c][:6]} {a:.1%}" for c, a in enumerate(result.per_class))
-    )
+    print("per class: " + "  ".join(f"{labels[c]} {a:.1%}" for c, a in enumerate(result.per_class)))
+    if labels[0] != "0":  # the confusion matrix's columns are numbered: name them once
+        print("classes: " + "  ".join(f"{c}={name}" for c, name in enumerate(labels)))
     print("confusion (rows: true, columns: predicted)")
     print("      " + "".join(f"{c:>6}" for c in range(10)))
     for t in range(10):
@@ -520,7 +569,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         elif pred.found:
             line = f"{shown}: {pred.label} ({pred.confidence:.1%})"
         else:
-            line = f"{shown}: no digit found"
+            line = f"{shown}: no {pred.noun} found"
         note = pred.message and pred.found and not pred.rejected
         print(line + (f" - {pred.message}" if note else ""))
         if args.show or args.why:
@@ -617,7 +666,8 @@ def cmd_weights(args: argparse.Namespace) -> int:
     console = Console(highlight=False, width=width, color_system=render.rich_color_system(depth))  # type: ignore[arg-type]
     n, kh, kw = filters.shape
     console.print(
-        f"{loaded.info.name} · {loaded.info.arch} · first layer: {n} filters of {kh}×{kw}"
+        f"{loaded.info.name} · {loaded.info.arch_label}"
+        f"{', member 1' if loaded.info.members else ''} · first layer: {n} filters of {kh}×{kw}"
         f" · {'per-filter' if args.per_filter else 'shared'} scale"
     )
     for line in render.filter_grid(
@@ -643,6 +693,18 @@ def cmd_models(args: argparse.Namespace) -> int:
         return 0
     if args.action == "export":
         return _export(args)
+    if args.action == "ensemble":
+        from mnist_tui.engine.data import load_dataset
+        from mnist_tui.engine.ensemble import combine
+
+        first = store.info(args.members[0])
+        data = load_dataset(
+            first.dataset, args.data_dir, val_size=0, download=not args.no_download
+        )  # only the test set is used
+        info = combine(store, args.name, args.members, data)
+        print(f"Saved {info.name}: {len(info.members)}-member ensemble, {info.test_acc:.2%} test"
+              " accuracy.")  # fmt: skip
+        return 0
     if args.action == "delete":
         store.delete(args.name)
         print(f"Deleted {args.name}.")
@@ -657,6 +719,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                 "epochs_done": i.epochs_done, "epochs": i.epochs, "complete": i.complete,
                 "shipped": i.shipped, "active": i.name == active, "path": str(i.path),
                 "error": i.error, "calibration": i.calibration.to_dict(),
+                "members": [m.name for m in i.members],
             }))  # fmt: skip
         return 0
     print(f"store: {store.root}")
@@ -675,7 +738,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         cal = i.calibration
         cal_text = f"  T={cal.temperature:.3g}" if cal.calibrated else "  uncalibrated (T=1)"
         print(
-            f"{mark} {i.name:<28} {i.arch:<8} {i.params:>9,} {val:>7} {test:>7}  {i.dataset:<7}"
+            f"{mark} {i.name:<28} {i.arch_label:<8} {i.params:>9,} {val:>7} {test:>7}"
+            f"  {i.dataset:<7}"
             f" {i.created[:16].replace('T', ' ')}{state}{ship}{cal_text}"
         )
     return 0

@@ -19,12 +19,15 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mnist_tui.errors import DataError
 from mnist_tui.paths import DEBIAN_FASHION_DIR, resolve_data_dir, user_cache_dir
+
+# numpy is imported by the functions that parse: the menu asks whether the data is on disk
+# (is_available) before it paints, and that must not cost numpy's import.
+if TYPE_CHECKING:
+    import numpy as np
 
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
@@ -53,6 +56,9 @@ class DatasetSpec:
     classes: tuple[str, ...]
     mean: float
     std: float
+    # What one picture holds, in the sentences users read ("No digit found", "not a single
+    # clear item"); digits are also read as numbers, other things are classified whole.
+    noun: str = "digit"
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -77,6 +83,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         0.2860,
         0.3530,
+        noun="item",
     ),
 }
 
@@ -200,6 +207,8 @@ def parse_idx(raw: bytes, *, expect_magic: int, name: str = "IDX data") -> np.nd
 
     Raises :class:`DataError` for anything that is not a well-formed uint8 IDX file.
     """
+    import numpy as np
+
     if len(raw) < 4:
         raise DataError(f"{name} is too short to be an IDX file; replace it with the original.")
     magic = struct.unpack(">I", raw[:4])[0]
@@ -243,6 +252,8 @@ def parse_split(
 
     ``images_name``/``labels_name`` (the files, say) name each part in errors.
     """
+    import numpy as np
+
     images_name = images_name or f"{name} images"
     labels_name = labels_name or f"{name} labels"
     images = parse_idx(images_raw, expect_magic=IMAGES_MAGIC, name=images_name)
@@ -317,6 +328,8 @@ def is_available(data_dir: str | os.PathLike[str] | None = None, dataset: str = 
 
 def split_validation(train: Split, val_size: int, seed: int = 0) -> tuple[Split, Split]:
     """Hold ``val_size`` images out of ``train``; the same seed always gives the same split."""
+    import numpy as np
+
     if val_size <= 0:
         return train, Split(train.images[:0], train.labels[:0])
     if val_size >= len(train):
@@ -345,12 +358,16 @@ def _cache_key(*paths: Path) -> str | None:
 def _digest(array: np.ndarray) -> str:
     """A CRC-32 of the array's bytes: it catches torn writes, bit flips and edits, and runs at
     ~1 GB/s (0.04 s for MNIST's train images; SHA-256 took 0.09-0.2 s, more than the load)."""
+    import numpy as np
+
     return f"crc32:{zlib.crc32(np.ascontiguousarray(array)):08x}"
 
 
 def _cache_get(key: str | None) -> Split | None:
     """A split parsed and validated earlier, verified against the checksums written with it;
     None when absent, torn, edited or otherwise unusable (then the source files are parsed)."""
+    import numpy as np
+
     if key is None:
         return None
     folder = user_cache_dir()
@@ -393,6 +410,8 @@ def _cache_put(key: str | None, split: Split) -> None:
     The arrays are written first, then their checksums; a torn or edited cache fails the check
     on the next read and is rebuilt from the source files.
     """
+    import numpy as np
+
     if key is None:
         return
     folder = user_cache_dir()

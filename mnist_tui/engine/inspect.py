@@ -55,11 +55,20 @@ def describe(module: nn.Module) -> str:
 
 @torch.inference_mode()
 def activations(
-    model: nn.Module, pixels: np.ndarray, mean: float, std: float, temperature: float = 1.0
+    model: nn.Module,
+    pixels: np.ndarray,
+    mean: float,
+    std: float,
+    temperature: float = 1.0,
+    member: int = 0,
 ) -> list[LayerActivation]:
     """Run one 28×28 image (float in [0, 1], ink bright) through the model, keeping every
     top-level layer's output, the (calibrated: logits / ``temperature``) softmax included as
-    the last entry."""
+    the last entry. For an ensemble, member ``member`` (0-based) is walked; ``temperature`` is
+    then that member's own."""
+    from mnist_tui.engine.ensemble import member_network
+
+    model = member_network(model, member)
     model.eval()
     device = next(model.parameters()).device
     x = torch.from_numpy(np.asarray(pixels, dtype=np.float32)).to(device)

@@ -1,5 +1,6 @@
 """Prediction for any image a person has: a path, a PIL image or an array, through the same
-MNIST-style preprocessing every face uses."""
+preprocessing every face uses: MNIST-style for digit models (and a row of digits read as a
+number), whole-picture for models of other data sets (see :mod:`mnist_tui.engine.items`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from mnist_tui.engine.images import Preprocessed, preprocess_image, preprocess_path
+from mnist_tui.engine.images import Preprocessed, load_image, preprocess_image
 from mnist_tui.engine.store import LoadedModel
 
 LOW_CONFIDENCE = 0.6
@@ -35,6 +36,7 @@ class Prediction:
     original: np.ndarray | None = None
     path: str | None = None
     labels: tuple[str, ...] = field(default=tuple(str(d) for d in range(10)))
+    noun: str = "digit"  # what the picture should hold ("item" for Fashion-MNIST)
     guess: int | None = None  # the best guess, kept when the answer is "not a digit"
     rejected: bool = False  # ink was found but it does not look like one digit
     temperature: float = 1.0  # the model's calibration (1 = uncalibrated)
@@ -57,6 +59,8 @@ class Prediction:
         out: dict[str, object] = {
             "path": self.path,
             "digit": self.digit,
+            # The class's name: the digit again for MNIST, "Sneaker" for Fashion-MNIST.
+            "label": None if self.digit is None else self.label,
             "confidence": None if self.digit is None else round(self.confidence, 6),
             "probabilities": [round(p, 6) for p in self.probabilities],
         }
@@ -124,12 +128,13 @@ def predict_preprocessed(
     from mnist_tui.engine.data import DATASETS
     from mnist_tui.engine.reject import judge
 
-    labels = DATASETS.get(loaded.info.dataset, DATASETS["mnist"]).classes
+    spec = DATASETS.get(loaded.info.dataset, DATASETS["mnist"])
+    labels, noun = spec.classes, spec.noun
     cal = loaded.info.calibration
     if not pre.found:
         return Prediction(
             None, 0.0, [0.0] * 10, pre.pixels, False,
-            pre.message or "No digit found in the image.", pre.original, path, labels,
+            pre.message or f"No {noun} found in the image.", pre.original, path, labels, noun,
             temperature=cal.temperature, calibrated=cal.calibrated, box=pre.source_box,
         )  # fmt: skip
     raw = logits(loaded, pre.pixels)
@@ -141,25 +146,39 @@ def predict_preprocessed(
     if verdict.rejected:
         message = verdict.message
     elif not message and conf < LOW_CONFIDENCE:
-        message = (
-            f"Low confidence ({conf:.0%}): the image may not be a single clear "
-            f"{'digit' if loaded.info.dataset == 'mnist' else 'item'}."
-        )
+        message = f"Low confidence ({conf:.0%}): the image may not be a single clear {noun}."
     return Prediction(
         None if verdict.rejected else guess, conf, [float(p) for p in probs], pre.pixels, True,
-        message, pre.original, path, labels, guess=guess, rejected=verdict.rejected,
+        message, pre.original, path, labels, noun, guess=guess, rejected=verdict.rejected,
         temperature=cal.temperature, calibrated=cal.calibrated, box=pre.source_box,
     )  # fmt: skip
 
 
+def reads_digits(loaded: LoadedModel) -> bool:
+    """Whether ``loaded`` classifies digits (MNIST-style preprocessing, numbers read), rather
+    than whole pictures of one item (Fashion-MNIST): what its data set's pictures hold."""
+    from mnist_tui.engine.data import DATASETS
+
+    return DATASETS.get(loaded.info.dataset, DATASETS["mnist"]).noun == "digit"
+
+
+def preprocess_for(loaded: LoadedModel, image: object) -> Preprocessed:
+    """``image`` made ready for ``loaded``: as a digit, or as one whole item."""
+    if reads_digits(loaded):
+        return preprocess_image(image)  # type: ignore[arg-type]
+    from mnist_tui.engine.items import preprocess_item
+
+    return preprocess_item(image)
+
+
 def predict_path(loaded: LoadedModel, path: str | os.PathLike[str]) -> Prediction:
     """Load, preprocess and classify an image file (raises ImageError for unusable files)."""
-    return predict_preprocessed(loaded, preprocess_path(path), os.fspath(path))
+    return predict_preprocessed(loaded, preprocess_for(loaded, load_image(path)), os.fspath(path))
 
 
 def predict_image(loaded: LoadedModel, image: object) -> Prediction:
     """Classify a PIL image or an array (a drawing, a data-set sample)."""
-    return predict_preprocessed(loaded, preprocess_image(image))  # type: ignore[arg-type]
+    return predict_preprocessed(loaded, preprocess_for(loaded, image))
 
 
 @dataclass(frozen=True)
@@ -237,7 +256,7 @@ def _number_classifier(loaded: LoadedModel):  # noqa: ANN202
     (half a 4 and a 1 with a stub of bar) loses to one whose pieces are digits."""
     from mnist_tui.engine.reject import shipped_detector
 
-    detector = shipped_detector() if loaded.info.dataset == "mnist" else None
+    detector = shipped_detector() if loaded.info.dataset == "mnist" else None  # as judge()
 
     def classify(batch: np.ndarray) -> np.ndarray:
         probs = probabilities_batch(loaded, batch)
@@ -254,8 +273,14 @@ def _number_classifier(loaded: LoadedModel):  # noqa: ANN202
 
 def read_number(loaded: LoadedModel, image: object, path: str | None = None) -> NumberReading:
     """Read a PIL image or an array: one digit as :func:`predict_image` answers it, or each
-    digit of a number written in a row (see :mod:`mnist_tui.engine.segment`)."""
+    digit of a number written in a row (see :mod:`mnist_tui.engine.segment`). A model of
+    another data set (Fashion-MNIST) classifies the whole picture as one item."""
     from mnist_tui.engine.segment import read_digits
+
+    if not reads_digits(loaded):
+        return NumberReading(
+            [predict_preprocessed(loaded, preprocess_for(loaded, image), path)], path
+        )
 
     pres = read_digits(image, _number_classifier(loaded))
     return NumberReading([predict_preprocessed(loaded, pre, path) for pre in pres], path)
@@ -263,6 +288,4 @@ def read_number(loaded: LoadedModel, image: object, path: str | None = None) -> 
 
 def read_number_path(loaded: LoadedModel, path: str | os.PathLike[str]) -> NumberReading:
     """Load a picture file safely and read it (raises ImageError for unusable files)."""
-    from mnist_tui.engine.images import load_image
-
     return read_number(loaded, load_image(path), os.fspath(path))

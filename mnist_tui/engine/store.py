@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from mnist_tui.engine.archs import ARCH_INFO
 from mnist_tui.engine.calibrate import Calibration
+from mnist_tui.engine.members import Member, members_of
 from mnist_tui.errors import CheckpointError, StoreError
 from mnist_tui.paths import resolve_models_dir, shipped_models_dir
 
@@ -58,7 +59,9 @@ LOCK_FILE = ".lock"
 CLAIM_SUFFIX = ".claim"
 # From a source checkout ./models is both the user's store and the shipped folder: these names
 # in it are the shipped ones (the package ships only the default).
-SHIPPED_NAMES = frozenset({DEFAULT_NAME})
+# The shipped pre-trained default of each data set.
+DEFAULT_NAMES = {"mnist": DEFAULT_NAME, "fashion": "default-fashion"}
+SHIPPED_NAMES = frozenset(DEFAULT_NAMES.values())
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -85,7 +88,13 @@ class ModelInfo:
     history: list[dict[str, float]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)  # T = 1 when never fitted
+    members: list[Member] = field(default_factory=list)  # an ensemble's members; [] for one net
     error: str | None = None
+
+    @property
+    def arch_label(self) -> str:
+        """The architecture as lists show it: "best", or "best ×3" for a 3-member ensemble."""
+        return f"{self.arch} ×{len(self.members)}" if self.members else self.arch
 
     @property
     def resumable(self) -> bool:
@@ -98,7 +107,7 @@ class ModelInfo:
             return f"{self.name} (unusable)"
         acc = f"{self.test_acc:.2%} test" if self.test_acc is not None else "not tested"
         state = "" if self.complete else f", epoch {self.epochs_done}/{self.epochs}"
-        return f"{self.name} · {self.arch} · {acc}{state}"
+        return f"{self.name} · {self.arch_label} · {acc}{state}"
 
 
 @dataclass
@@ -295,6 +304,12 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
         info.config = dict(meta.get("config") or {})
         info.history = list(meta.get("history") or [])
         info.calibration = Calibration.from_meta(meta.get("calibration"))
+        info.members = members_of(meta.get("ensemble"))
+        if any(m.arch not in ARCH_INFO for m in info.members):
+            raise CheckpointError(
+                f"{path.name} is an ensemble with a member of an unknown architecture;"
+                " upgrade mnist-tui or delete it."
+            )
         info.extra = {k: v for k, v in meta.items() if k not in _KNOWN_META}
         if not all(isinstance(row, dict) for row in info.history):
             raise ValueError("history rows are not tables")
@@ -304,7 +319,7 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
             )
     except CheckpointError as exc:
         info.error = str(exc)
-    except (TypeError, ValueError, AttributeError, OverflowError, RecursionError):
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError):
         info.error = f"{path.name} has malformed metadata; delete or re-save it."
     return info
 
@@ -312,6 +327,7 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
 _KNOWN_META = {
     "format_version", "arch", "dataset", "params", "val_acc", "test_acc", "test_loss", "created",
     "epochs_done", "epochs", "complete", "normalisation", "config", "history", "calibration",
+    "ensemble",
 }  # fmt: skip
 
 
@@ -546,12 +562,19 @@ class ModelStore:
             raise unusable(
                 info.path, "its weights hold NaN or infinite numbers, as a run that diverged leaves"
             )
-        model = build_model(info.arch)
+        if info.members:
+            from mnist_tui.engine.ensemble import build_ensemble
+
+            model = build_ensemble(info.members)
+            network = f"{len(info.members)}-member ensemble"
+        else:
+            model = build_model(info.arch)
+            network = f"{info.arch!r} architecture"
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError:
             raise CheckpointError(
-                f"{info.path.name} holds weights that do not fit the {info.arch!r} architecture;"
+                f"{info.path.name} holds weights that do not fit the {network};"
                 " it is damaged or from another network."
             ) from None
         model.eval()
@@ -826,19 +849,32 @@ class ModelStore:
         except OSError as exc:
             raise _store_write_error(exc, self.root, "the active model") from None
 
-    def default_model(self) -> str:
-        """The model used when none is named: the active one, else the shipped default."""
+    def default_model(self, dataset: str | None = None) -> str:
+        """The model used when none is named: the active one, else the shipped default.
+
+        With ``dataset`` (the app or command was given ``--dataset``), a model of that data set:
+        the active one if it is, else that data set's shipped default, else its newest finished
+        model; a Fashion-MNIST session never silently answers with a digit model."""
         active = self.active_name()
-        if active:
-            return active
-        for info in self.list():
-            if info.name == DEFAULT_NAME and not info.error:
-                return DEFAULT_NAME
         usable = [i for i in self.list() if not i.error and i.complete]
-        if usable:
-            return usable[0].name
+        if dataset is None:
+            if active:
+                return active
+            dataset = "mnist"
+        elif active and any(i.name == active and i.dataset == dataset for i in usable):
+            return active
+        shipped = DEFAULT_NAMES.get(dataset)
+        for info in usable:
+            if info.name == shipped and info.dataset == dataset:
+                return info.name
+        own = [i for i in usable if i.dataset == dataset]
+        if own:
+            return own[0].name
         raise CheckpointError(
-            "No model is available; train one with `mnist-tui train` or reinstall mnist-tui"
+            f"No {dataset} model is available; train one with `mnist-tui train --dataset"
+            f" {dataset}` or reinstall mnist-tui to restore the shipped defaults."
+            if dataset != "mnist"
+            else "No model is available; train one with `mnist-tui train` or reinstall mnist-tui"
             " to restore the shipped default."
         )
 

@@ -49,6 +49,7 @@ def _diverged(cfg: TrainConfig, epoch: int, where: str) -> DivergedError:
         f" {cfg.lr:g}; no complete model was saved{kept}, so try a smaller --lr."
     )
 
+
 EventFn = Callable[[Event], None]
 
 
@@ -178,6 +179,12 @@ def augment_batch(
         # pixels → grid units (the grid spans 2 over the image side)
         grid = grid + noise.permute(0, 2, 3, 1).mul(elastic * 2 / w).to(grid.device)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def flip_batch(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Mirror a random half of the batch left to right (for clothes; a mirrored 2 is not a 2)."""
+    mask = torch.rand(x.shape[0], generator=gen, device=gen.device) < 0.5
+    return torch.where(mask.to(x.device).view(-1, 1, 1, 1), x.flip(-1), x)
 
 
 @torch.inference_mode()
@@ -337,6 +344,8 @@ def train(
             x = x_train[idx].float().div_(255.0)
             if cfg.augment:
                 x = augment_batch(x, gen, cfg.elastic)
+            if cfg.flip:
+                x = flip_batch(x, gen)
             x = x.sub_(mean).div_(std)
             y = y_train[idx]
             logits = model(x)

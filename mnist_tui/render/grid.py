@@ -11,7 +11,7 @@ from rich.text import Text
 
 from mnist_tui.render.ascii import SIGNED_RAMP, ascii_signed
 from mnist_tui.render.colors import ColorDepth, current_depth, diverging, normalise_signed
-from mnist_tui.render.halfblock import halfblock_lines, scale_nearest, shade_lines
+from mnist_tui.render.halfblocks import halfblock_lines, scale_nearest, shade_lines
 
 TileContent = Text | Sequence[str] | Sequence[Text]
 Tile = tuple[str, TileContent]

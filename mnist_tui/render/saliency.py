@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from mnist_tui.render.halfblock import halfblock_lines, scale_nearest
+from mnist_tui.render.halfblocks import halfblock_lines, scale_nearest
 
 FOR = np.array([255, 140, 0], dtype=np.float64)  # orange: ink that made the answer
 AGAINST = np.array([60, 140, 255], dtype=np.float64)  # blue: ink that argued for another digit
@@ -72,7 +72,7 @@ def saliency_picture(
 ) -> list[Text]:
     """The map fitted to ``max_cols`` × ``max_rows`` cells, the way the plain 28×28 is drawn
     beside it: half-blocks scaled up crisply, or ASCII halved when 28 rows do not fit."""
-    from mnist_tui.render.halfblock import fit_scale
+    from mnist_tui.render.halfblocks import fit_scale
 
     pixels = np.asarray(pixels, dtype=np.float32).reshape(28, 28)
     sal = np.asarray(sal, dtype=np.float32).reshape(28, 28)

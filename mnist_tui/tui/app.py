@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mnist_tui.render.colors import (
+from mnist_tui.render.depth import (
     ColorDepth,
     resolve_depth,
     rich_color_system,

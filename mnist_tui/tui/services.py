@@ -58,7 +58,10 @@ class Services:
 
     def active_model_name(self) -> str:
         """The model screens use unless the user picks another (raises CheckpointError)."""
-        return self.model or self.store().default_model()
+        # Only a session given another data set asks for a model of it; MNIST keeps the active one.
+        return self.model or self.store().default_model(
+            None if self.dataset == "mnist" else self.dataset
+        )
 
     def active_info(self) -> ModelInfo:
         """Metadata of the active model, read from its header (no torch)."""

@@ -221,3 +221,17 @@ def test_help_of_every_command(capsys: pytest.CaptureFixture[str], argv: list[st
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--version")
     assert code == 0 and out.startswith("mnist-tui ")
+
+
+def test_options_before_the_command_count_as_much_as_after(
+    capsys: pytest.CaptureFixture[str], store_dir: Path, digit_pngs: list[Path]
+) -> None:
+    """`mnist-tui --models-dir X predict …` used to fall back to the per-user store: the
+    command's own unset copy of the option overwrote the one given first."""
+    path = str(digit_pngs[0])
+    before = run(capsys, "--models-dir", str(store_dir), "predict", "--json", path)
+    after = run(capsys, "predict", "--models-dir", str(store_dir), "--json", path)
+    assert before == after and before[0] == 0
+    code, out, _ = run(capsys, "--models-dir", str(store_dir), "models")
+    assert code == 0 and out.splitlines()[0] == f"store: {store_dir}"
+    # A data set given first reaches the command too: tests/engine/test_items.py.

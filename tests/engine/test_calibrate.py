@@ -109,3 +109,42 @@ def test_a_validation_split_without_mistakes_does_not_push_every_answer_to_100_p
     t = fit_temperature(logits, labels)
     assert t == pytest.approx(FIT_T_MIN, rel=0.01)
     assert softmax(logits, t).max() < 1.0
+
+
+def test_the_temperature_search_finds_scipys_minimum() -> None:
+    from scipy.optimize import minimize_scalar
+
+    from mnist_tui.engine.calibrate import FIT_T_MAX, FIT_T_MIN, _nll, fit_temperature
+
+    rng = np.random.default_rng(1)
+    for scale in (0.5, 3.0, 9.0):
+        z = rng.normal(size=(2000, 10)) * scale
+        y = np.where(rng.random(2000) < 0.85, z.argmax(1), rng.integers(0, 10, 2000))
+        ref = minimize_scalar(
+            lambda v, z=z, y=y: _nll(z, y, float(np.exp(v))), method="bounded",
+            bounds=(np.log(FIT_T_MIN), np.log(FIT_T_MAX)), options={"xatol": 1e-6},
+        )  # fmt: skip
+        assert fit_temperature(z, y) == pytest.approx(float(np.exp(ref.x)), rel=1e-4)
+
+
+def test_a_whole_run_never_imports_scipy_optimize(tmp_path: Path, data_dir: Path) -> None:
+    """scipy.optimize costs 0.5 s of a few-second `fast` run; calibration does without it."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from mnist_tui.engine.config import TrainConfig\n"
+        "from mnist_tui.engine.runs import run_training\n"
+        "from mnist_tui.engine.store import ModelStore\n"
+        f"store = ModelStore({str(tmp_path / 'm')!r})\n"
+        "cfg = TrainConfig(arch='fast', epochs=1, batch_size=64, val_size=200, threads=1)\n"
+        f"out = run_training(cfg, store=store, data_dir={str(data_dir)!r}, download=False)\n"
+        "assert out.info.calibration.calibrated\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('scipy.optimize',"
+        " 'torch._dynamo')))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -378,3 +378,48 @@ def test_real_full_disk_keeps_the_old_model(small_disk: Path, store_dir: Path) -
     with pytest.raises(StoreError):
         store.set_active("tiny")
     _assert_rest_of_store_works(store)
+
+
+def test_a_fashion_session_gets_a_fashion_model_never_a_digit_one(store_dir: Path) -> None:
+    import json as _json
+
+    from safetensors.torch import load_file, save_file
+
+    from mnist_tui.engine.store import META_KEY, ModelStore, read_header
+
+    shipped = store_dir.parent / "shipped"
+    shipped.mkdir()
+    src = store_dir / "tiny.safetensors"
+    meta = _json.loads(read_header(src)["__metadata__"][META_KEY])
+    save_file(load_file(str(src)), str(shipped / "default.safetensors"),
+              metadata={META_KEY: _json.dumps(meta)})  # fmt: skip
+    fashion = {**meta, "dataset": "fashion"}
+    save_file(load_file(str(src)), str(shipped / "default-fashion.safetensors"),
+              metadata={META_KEY: _json.dumps(fashion)})  # fmt: skip
+    store = ModelStore(store_dir, shipped=shipped)
+    assert store.default_model() == "tiny"  # the active model, as before
+    assert store.default_model("mnist") == "tiny"
+    assert store.default_model("fashion") == "default-fashion"  # tiny is a digit model
+    assert store.info("default-fashion").shipped
+    store.set_active(None)
+    assert store.default_model() == "default"
+    (shipped / "default-fashion.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="No fashion model is available"):
+        store.default_model("fashion")
+
+
+def test_both_shipped_defaults_are_listed_and_usable(tmp_path: Path) -> None:
+    """A fresh install: digits and clothes each have a calibrated pre-trained model."""
+    from mnist_tui.engine.store import ModelStore
+
+    store = ModelStore(tmp_path / "empty")
+    infos = {i.name: i for i in store.list()}
+    assert infos["default"].dataset == "mnist" and len(infos["default"].members) == 3
+    fashion = infos["default-fashion"]
+    assert fashion.shipped and fashion.dataset == "fashion" and fashion.complete
+    assert fashion.calibration.calibrated and fashion.test_acc and fashion.test_acc > 0.9
+    assert fashion.config["arch"] == "best" and fashion.config["dataset"] == "fashion"
+    assert store.default_model("fashion") == "default-fashion"
+    assert store.default_model() == "default"
+    loaded = store.load("default-fashion")
+    assert loaded.info.name == "default-fashion"

@@ -232,3 +232,33 @@ def test_unavailable_device_is_one_sentence() -> None:
     with pytest.raises(ConfigError) as err:
         resolve_device("cuda")
     assert "--device cpu" in str(err.value)
+
+
+def test_fashion_has_its_own_recipes_and_mnist_keeps_its_own() -> None:
+    from mnist_tui.cli import build_parser, config_from_args
+
+    def cfg(*argv: str) -> TrainConfig:
+        return config_from_args(build_parser().parse_args(["train", *argv]))
+
+    fast = cfg("--dataset", "fashion")
+    assert (fast.arch, fast.dataset) == ("fastfull", "fashion")  # no crop: clothes fill 28x28
+    best = cfg("--dataset", "fashion", "--arch", "best")
+    # Mirrored clothes lost on the validation split (92.74% against 93.24%), so no flips; the
+    # split stays, so the model's temperature is fitted on held-out clothes.
+    assert not best.flip and best.augment and best.dataset == "fashion" and best.val_size == 5000
+    assert recipe("best").val_size == 0  # digits' best trains on all 60,000
+    assert cfg().arch == "fast" and not cfg().flip  # digits are never mirrored
+    assert cfg("--arch", "classic", "--dataset", "fashion") == recipe("classic").with_(
+        dataset="fashion"
+    )
+
+
+def test_flip_mirrors_about_half_the_batch_and_nothing_else() -> None:
+    from mnist_tui.engine.train import flip_batch
+
+    x = torch.rand(400, 1, 28, 28)
+    out = flip_batch(x, torch.Generator().manual_seed(0))
+    same = (out == x).flatten(1).all(1)
+    mirrored = (out == x.flip(-1)).flatten(1).all(1)
+    assert bool((same | mirrored).all())
+    assert 150 < int(mirrored.sum()) < 250

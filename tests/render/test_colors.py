@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from mnist_tui.render import color_depth, diverging, no_color_requested, sequential, to_ansi
-from mnist_tui.render.halfblock import halfblock
+from mnist_tui.render.halfblocks import halfblock
 
 
 def _luminance(rgb: np.ndarray) -> np.ndarray:

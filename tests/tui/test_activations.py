@@ -142,3 +142,50 @@ async def test_missing_model_is_one_sentence(services) -> None:  # noqa: ANN001
         assert error and "\n" not in error and "Traceback" not in error
         await pilot.press("escape")
         assert not isinstance(app.screen, ActivationsScreen)
+
+
+async def test_an_ensemble_is_walked_one_member_at_a_time(services) -> None:  # noqa: ANN001
+    """`m` steps to the next member; its last page is that member's own probabilities."""
+    from mnist_tui.engine.calibrate import Calibration
+    from mnist_tui.engine.members import Member
+
+    store = services.store()
+    tiny = store.load("tiny")
+    first = save_untrained(services, "fast")  # a different network from tiny: other answers
+    from mnist_tui.engine.ensemble import Ensemble
+    from mnist_tui.engine.store import build_metadata
+
+    members = [store.load(first), tiny]
+    model = Ensemble([m.model for m in members])
+    meta = build_metadata(
+        arch="fast", dataset="mnist", params=1, config={"arch": "fast"}, history=[],
+        epochs_done=1, epochs=1, complete=True, mean=0.1307, std=0.3081,
+        calibration=Calibration(1.0, "test").to_dict(),
+        ensemble=[Member.of(m.info).to_dict() for m in members],
+    )  # fmt: skip
+    store.save("pair", model, meta)
+    app = create_app(services)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_activations(app, pilot, "pair")
+        assert "member 1 of 2" in heading(app)
+        await pilot.press("l")  # the last page: the softmax
+        first_probs = body(app)
+        await pilot.press("m")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "member 2 of 2" in heading(app)
+        assert "Softmax" in heading(app)  # the same page, now member 2's
+        assert body(app) != first_probs
+        await pilot.press("m")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "member 1 of 2" in heading(app)
+        assert body(app) == first_probs
+
+
+async def test_a_single_model_offers_no_member_key(services) -> None:  # noqa: ANN001
+    app = create_app(services)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_activations(app, pilot, "tiny")
+        assert "member" not in heading(app)
+        assert screen.check_action("member", ()) is False

@@ -105,3 +105,31 @@ async def test_palette_offers_all_screens(services) -> None:
         hits = [str(hit.text) async for hit in provider.search("Open")]
         for entry in MENU:
             assert any(entry.title in h for h in hits), entry.title
+
+
+def test_the_menu_paints_before_torch_or_numpy_is_imported(tmp_path) -> None:  # noqa: ANN001
+    """Start-up is a feature: the menu is on screen before the engine (torch) or the art
+    (numpy) is loaded; both come later, in a worker, when a screen needs them."""
+    import subprocess
+    import sys
+
+    code = """
+import asyncio, sys
+from mnist_tui.tui.app import create_app
+
+async def main():
+    app = create_app(warm_up=False, models_dir=sys.argv[1], data_dir=sys.argv[1])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        menu = app.screen.query_one("OptionList")
+        prompts = [str(menu.get_option_at_index(i).prompt) for i in range(menu.option_count)]
+        assert any("Browse the data set" in p for p in prompts), prompts
+        print(" ".join(m for m in ("torch", "numpy") if m in sys.modules) or "neither")
+
+asyncio.run(main())
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "neither"

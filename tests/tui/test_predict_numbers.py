@@ -87,3 +87,35 @@ async def test_at_80x24_a_number_keeps_all_ten_bars_on_screen(
         await pilot.pause()
         await pilot.pause()
         assert len(strip.plain.splitlines()) > 3
+
+
+async def test_a_fashion_session_answers_a_row_of_shoes_as_one_item(
+    services,  # noqa: ANN001
+    tmp_path: Path,
+) -> None:
+    """Clothes are never read as a number nor worded as digits."""
+    from PIL import Image, ImageDraw
+
+    services._store = ModelStore(tmp_path / "store", shipped=SHIPPED)
+    services.dataset = "fashion"
+    photo = Image.new("RGB", (600, 300), (250, 250, 250))
+    draw = ImageDraw.Draw(photo)
+    for x in (60, 330):
+        draw.polygon([(x, 200), (x + 60, 120), (x + 210, 170), (x + 210, 220), (x, 220)],
+                     fill=(40, 40, 50))  # fmt: skip
+    shoes = tmp_path / "shoes.png"
+    photo.save(shoes)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (300, 200), 255).save(blank)
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("3")
+        await _predict(app, pilot, str(shoes))
+        assert not app.screen.query_one("#predict-number", ArtView).display
+        result = app.screen.query_one("#predict-result", ArtView).plain
+        assert "Class " in result and "digit" not in result.lower()
+        await _predict(app, pilot, str(blank))
+        result = app.screen.query_one("#predict-result", ArtView).plain
+        assert "No item found" in result and "digit" not in result.lower()
+        table = app.screen.query_one("#predict-history", DataTable)
+        assert str(table.get_row_at(0)[2]) == "no item"

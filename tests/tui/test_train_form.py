@@ -58,3 +58,34 @@ def test_batch_messages_coalesce_keeping_every_chart_point() -> None:
     assert older.can_replace(newer)
     assert newer.points == [(0.1, 0.9), (0.5, 0.5)]
     assert not newer.can_replace(other)  # another run's progress never replaces this one's
+
+
+async def test_choosing_fashion_fills_fashions_own_recipe(services) -> None:
+    """Fashion's fast recipe is the full-frame network: a user who picks the data set sees it."""
+    from mnist_tui.engine.config import recipe
+
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = TrainScreen(threads=1)
+        await app.push_screen(screen)
+        await pilot.pause()
+        form = screen.query_one(TrainForm)
+        assert form.value("arch") == "fast"
+        form.query_one("#dataset", Select).value = "fashion"
+        await pilot.pause()
+        assert form.value("arch") == "fastfull"
+        assert form.read(device="auto", threads=0) == recipe("fast", "fashion")
+        form.query_one("#arch", Select).value = "best"
+        await pilot.pause()
+        assert form.read(device="auto", threads=0) == recipe("best", "fashion")  # its split
+        form.query_one("#dataset", Select).value = "mnist"
+        await pilot.pause()
+        assert form.value("arch") == "best" and not form.query_one("#flip", Checkbox).value
+        form.query_one("#dataset", Select).value = "fashion"
+        await pilot.pause()
+        form.query_one("#arch", Select).value = "fast"
+        await pilot.pause()
+        assert form.value("arch") == "fastfull"
+        form.query_one("#dataset", Select).value = "mnist"
+        await pilot.pause()
+        assert form.value("arch") == "fast"  # back to digits: the digits' fast network

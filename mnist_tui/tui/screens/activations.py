@@ -151,13 +151,19 @@ class ActivationsReady(Message):
     """A worker computed every layer's output (or failed, with one sentence)."""
 
     def __init__(
-        self, layers: list[LayerActivation], labels: tuple[str, ...], model: str, error: str = ""
+        self,
+        layers: list[LayerActivation],
+        labels: tuple[str, ...],
+        model: str,
+        error: str = "",
+        members: int = 1,
     ) -> None:
         super().__init__()
         self.layers = layers
         self.labels = labels
         self.model = model
         self.error = error
+        self.members = members  # networks in the model: an ensemble's are walked one at a time
 
 
 class ActivationsScreen(AppScreen):
@@ -192,6 +198,7 @@ class ActivationsScreen(AppScreen):
         Binding("f", "first", "First", show=False),
         Binding("l", "last", "Last", show=False),
         Binding("s", "scaling", "Scaling"),
+        Binding("m", "member", "Next member", show=False),
     ]
 
     def __init__(self, pixels: np.ndarray, title: str, model_name: str | None = None) -> None:
@@ -206,6 +213,8 @@ class ActivationsScreen(AppScreen):
         self.current_view: LayerView | None = None
         self._views: dict[tuple[Any, ...], LayerView] = {}  # paging back is instant
         self._model = model_name or ""
+        self.member = 0  # which member of an ensemble is shown
+        self.members = 1
 
     @property
     def ascii(self) -> bool:
@@ -221,7 +230,7 @@ class ActivationsScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.query_one("#act-scroll").focus()
-        self._compute(self.pixels, self.model_name)
+        self._compute(self.pixels, self.model_name, self.member)
 
     def on_unmount(self) -> None:
         self.workers.cancel_node(self)
@@ -230,7 +239,7 @@ class ActivationsScreen(AppScreen):
         self._show()
 
     @work(thread=True, exclusive=True, group="activations", exit_on_error=False)
-    def _compute(self, pixels: np.ndarray, model_name: str | None) -> None:
+    def _compute(self, pixels: np.ndarray, model_name: str | None, member: int = 0) -> None:
         worker = get_current_worker()
         try:
             from mnist_tui.engine.data import DATASETS
@@ -240,7 +249,13 @@ class ActivationsScreen(AppScreen):
             if worker.is_cancelled:
                 return
             info = loaded.info
-            layers = activations(loaded.model, pixels, info.mean, info.std, loaded.temperature)
+            if info.members:  # an ensemble: one member's layers, at its own temperature
+                temperature = info.members[member % len(info.members)].temperature
+            else:
+                temperature = loaded.temperature
+            layers = activations(
+                loaded.model, pixels, info.mean, info.std, temperature, member=member
+            )
             spec = DATASETS.get(info.dataset, DATASETS["mnist"])
             labels = tuple(str(c) for c in spec.classes)
         except MnistTuiError as exc:
@@ -251,7 +266,9 @@ class ActivationsScreen(AppScreen):
             self.post_message(ActivationsReady([], (), model_name or "", message))
             return
         if not worker.is_cancelled:
-            self.post_message(ActivationsReady(layers, labels, info.name))
+            self.post_message(
+                ActivationsReady(layers, labels, info.name, members=max(1, len(info.members)))
+            )
 
     def on_activations_ready(self, message: ActivationsReady) -> None:
         if message.error:
@@ -261,8 +278,23 @@ class ActivationsScreen(AppScreen):
         self.outputs = message.layers
         self.class_labels = message.labels or self.class_labels
         self._model = message.model
-        self.page_index = 0
+        if message.members != self.members:  # first result: the footer offers "Next member"
+            self.members = message.members
+            self.refresh_bindings()
+        self.page_index = min(self.page_index, len(self.outputs) - 1)
+        self._views.clear()
         self._show()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "member":
+            return self.members > 1
+        return True
+
+    def action_member(self) -> None:
+        """Walk the next member of an ensemble through the same image (same layer page)."""
+        if self.members > 1:
+            self.member = (self.member + 1) % self.members
+            self._compute(self.pixels, self.model_name, self.member)
 
     # ------------------------------------------------------------------ paging
 
@@ -298,6 +330,8 @@ class ActivationsScreen(AppScreen):
             )  # fmt: skip
         self.current_view = self._views[key]
         model = f" · model {self._model}" if self._model else ""
+        if self.members > 1:
+            model += f", member {self.member + 1} of {self.members} (m: next)"
         heading = Text()
         heading.append(f"Layer {self.page_index + 1} of {len(self.outputs)}: ", style="bold")
         heading.append(self.current_view.heading, style="" if self.ascii else "bold cyan")

@@ -424,10 +424,11 @@ class DrawScreen(AppScreen):
 
     @work(thread=True, exclusive=True, group="draw-open", exit_on_error=False)
     def _preprocess_for_activations(self, pixels: np.ndarray) -> None:
-        from mnist_tui.engine.images import preprocess_image
+        from mnist_tui.engine.predict import preprocess_for
 
         try:
-            pre = preprocess_image(canvas_image(pixels))
+            # What the prediction saw: a digit, or a whole item for a Fashion model.
+            pre = preprocess_for(self.app.services.load_model(), canvas_image(pixels))
         except MnistTuiError as exc:
             self.post_message(OpenActivations(None, str(exc)))
             return

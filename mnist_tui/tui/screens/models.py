@@ -239,7 +239,7 @@ class ModelsScreen(AppScreen):
                                       "", "", ""]))  # fmt: skip
                 continue
             rows.append((i.name, [
-                marker + i.name, i.arch, _pct(i.val_acc), _pct(i.test_acc),
+                marker + i.name, i.arch_label, _pct(i.val_acc), _pct(i.test_acc),
                 run_state(self.runs[i.name]) if i.name in self.runs and self.runs[i.name].active
                 else model_state(i, active), f"{i.params:,}", i.dataset,
                 i.created[:16].replace("T", " "),

@@ -123,7 +123,7 @@ def verdict_lines(p: Any, width: int, console: Any) -> list[Text]:
         # No percentage: the classifier's confidence means nothing for what is not a digit.
         lines.append(Text(f"looks most like {p.guess_label} (guess)", style="yellow"))
     elif p.digit is None:
-        lines.append(Text("No digit found", style="bold yellow"))
+        lines.append(Text(f"No {p.noun} found", style="bold yellow"))
     else:
         word = "Digit" if p.labels[0] == "0" else "Class"
         line = Text(f"{word} {p.label}", style="bold green")
@@ -280,7 +280,7 @@ class PredictScreen(EngineScreen):
                 label, conf = f"{p.guess_label}?", "not a digit"
             else:
                 label = p.label
-                conf = f"{p.confidence:.0%}" if p.digit is not None else "no digit"
+                conf = f"{p.confidence:.0%}" if p.digit is not None else f"no {p.noun}"
             table.add_row(name, label, conf, key=str(i))
         table.display = bool(self.history)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from textual import events, work
@@ -84,7 +85,7 @@ class WeightsScreen(EngineScreen):
         except (MnistTuiError, ValueError, OSError) as exc:
             self.post_message(WorkFailed(f"Cannot show weights: {exc}"))
             return
-        self.post_message(FiltersLoaded(loaded.info.name, loaded.info.arch, filters))
+        self.post_message(FiltersLoaded(loaded.info.name, _arch(loaded.info), filters))
 
     def on_filters_loaded(self, message: FiltersLoaded) -> None:
         self.model_name = message.name
@@ -145,3 +146,8 @@ class WeightsScreen(EngineScreen):
                 self.load()
 
         self.app.push_screen(ModelPicker(self.model_name), chosen)
+
+
+def _arch(info: Any) -> str:
+    """The architecture, and which member's filters these are for an ensemble."""
+    return f"{info.arch_label}, member 1" if info.members else info.arch

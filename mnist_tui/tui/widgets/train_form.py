@@ -118,7 +118,16 @@ class TrainForm(Grid):
     @on(Select.Changed, "#arch")
     def _arch_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str) and not self.locked:
-            self.fill(recipe(event.value).with_(dataset=self.value("dataset")))
+            self.fill(recipe(event.value, self.value("dataset")))
+
+    @on(Select.Changed, "#dataset")
+    def _dataset_changed(self, event: Select.Changed) -> None:
+        """Each data set has its own recipes (Fashion's `fast` is the full-frame network)."""
+        if isinstance(event.value, str) and not self.locked:
+            arch = self.value("arch")
+            if arch == "fastfull":
+                arch = "fast"  # the recipe key: on Fashion `fast` is the full-frame network
+            self.fill(recipe(arch if isinstance(arch, str) else "fast", event.value))
 
     def value(self, name: str) -> Any:
         """The raw value of one field's widget."""

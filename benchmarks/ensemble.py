@@ -1,0 +1,89 @@
+"""An ensemble against its own members, in the same run: test accuracy, calibration (ECE) and
+predict latency. The baseline is each member alone (the single model that shipped before).
+
+    mnist-tui train --arch best --ensemble 3 --threads 1 --models-dir runs --name trio  # ~50 min
+    python benchmarks/ensemble.py --data-dir ../shared/data --models-dir runs --model trio
+
+With no `--model`, the shipped default is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("MNIST_TUI_DATA", "../shared/data"))
+    parser.add_argument("--models-dir", help="the store holding the ensemble")
+    parser.add_argument("--model", help="the ensemble's name (default: the shipped default)")
+    parser.add_argument("--repeats", type=int, default=200, help="predictions timed per model")
+    args = parser.parse_args()
+
+    from mnist_tui.engine.calibrate import Calibration
+    from mnist_tui.engine.data import load_dataset
+    from mnist_tui.engine.ensemble import member_network
+    from mnist_tui.engine.evaluate import evaluate
+    from mnist_tui.engine.predict import predict_image
+    from mnist_tui.engine.store import LoadedModel, ModelStore
+
+    store = ModelStore(args.models_dir)
+    loaded = store.load(args.model or "default")
+    info = loaded.info
+    if not info.members:
+        raise SystemExit(f"{info.name} is a single network, not an ensemble.")
+    data = load_dataset(info.dataset, Path(args.data_dir), val_size=0, download=False)
+    rows = []
+    for i, member in enumerate(info.members):
+        net = member_network(loaded.model, i)
+        ev = evaluate(net, data.test, info.mean, info.std, worst=0, temperature=member.temperature)
+        alone = LoadedModel(net, _as_single(info, member, Calibration))
+        rows.append((f"member {i + 1}: {member.name} (seed {member.seed})", ev, alone))
+    ev = evaluate(loaded.model, data.test, info.mean, info.std, worst=0,
+                  temperature=loaded.temperature)  # fmt: skip
+    rows.append((f"ensemble {info.name} ({len(info.members)} members)", ev, loaded))
+
+    rng = np.random.default_rng(0)
+    photo = (rng.random((600, 800)) * 30 + 200).astype(np.uint8)  # light paper
+    photo[200:420, 380:400] = 20  # a dark stroke: a "1"
+    from PIL import Image
+
+    image = Image.fromarray(photo)
+    print(f"{'model':<44} {'test':>7} {'ECE':>6} {'net ms':>7} {'800x600 ms':>10}")
+    for label, ev, lm in rows:
+        pixels = data.test.images[0].astype(np.float32) / 255
+        from mnist_tui.engine.predict import probabilities
+
+        probabilities(lm, pixels)
+        net_ms = _median_ms(lambda lm=lm, px=pixels: probabilities(lm, px), args.repeats)
+        predict_image(lm, image)
+        photo_ms = _median_ms(lambda lm=lm: predict_image(lm, image), max(5, args.repeats // 10))
+        print(f"{label:<44} {ev.accuracy:>7.2%} {ev.ece:>6.2%} {net_ms:>7.2f} {photo_ms:>10.1f}")
+    members = [ev.accuracy for _, ev, _ in rows[:-1]]
+    print(f"\nmembers: mean {statistics.mean(members):.2%}, best {max(members):.2%};"
+          f" ensemble {rows[-1][1].accuracy:.2%}")  # fmt: skip
+
+
+def _as_single(info, member, calibration_cls):  # noqa: ANN001, ANN202
+    from dataclasses import replace
+
+    return replace(info, members=[], calibration=calibration_cls(member.temperature, "member"))
+
+
+def _median_ms(fn, repeats: int) -> float:  # noqa: ANN001
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+if __name__ == "__main__":
+    main()
