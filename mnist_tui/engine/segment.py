@@ -48,7 +48,9 @@ WIDE_SCALE = 0.3
 SPLIT_COST = 0.3
 CUT_STROKE_COST = 1.0
 SLIVER_PENALTY = 5.0
-SHORT_PENALTY = 3.0
+# A piece much shorter than the row is not a digit: with candidates the "not a digit" detector
+# would refuse scored down, 3.0 let a letter Y be read as "11" (its arm as a short 1).
+SHORT_PENALTY = 8.0
 # Parting pieces that do not touch costs less than cutting through ink.
 SEPARATE_COST = 0.15
 # A bending cut (see _path_cut) keeps within this fraction of the row's height of where it
