@@ -11,9 +11,10 @@ like a single digit (:func:`~mnist_tui.engine.preprocess.digit_from_ink`); with 
 the reading whose pieces the model is surest of, less what the shapes say against it (a piece
 far wider than a digit, a cut across several strokes, each extra digit), wins.
 
-Measured with benchmarks/number_reading.py: 97% of 2-4 digit handwritten numbers with gaps
-from touching to wide read exactly, 76% when the handwriting overlaps; 1-2% of single digits
-(very flat ones) are read as two.
+Measured with benchmarks/number_reading.py (BENCHMARKS.md §3b): 91% of 2-4 digit handwritten
+numbers read exactly (93% with gaps from touching to wide, 84% when the handwriting overlaps;
+97% on the seed the costs were tuned on); 1-3% of single digits (very flat ones) are read as
+two.
 """
 
 from __future__ import annotations
