@@ -246,6 +246,31 @@ class NumberReading:
         return out
 
 
+# How much a candidate digit the "not a digit" detector would refuse still counts (see below).
+REFUSED_PIECE = 1e-3
+
+
+def _number_classifier(loaded: LoadedModel):  # noqa: ANN202
+    """Each candidate digit's probabilities, scaled by how much it looks like a digit at all
+    (the "not a digit" detector), so a way of splitting a number whose pieces would be refused
+    (half a 4 and a 1 with a stub of bar) loses to one whose pieces are digits."""
+    from mnist_tui.engine.reject import shipped_detector
+
+    detector = shipped_detector() if loaded.info.dataset == "mnist" else None  # as judge()
+
+    def classify(batch: np.ndarray) -> np.ndarray:
+        probs = probabilities_batch(loaded, batch)
+        if detector is None:
+            return probs
+        scores = detector.scores(batch)
+        # A piece the detector would refuse makes the number unreadable: such a way of
+        # splitting loses to any whose pieces are all accepted.
+        looks = np.where(scores > detector.threshold, REFUSED_PIECE, 1.0 - scores)
+        return probs * looks[:, None]
+
+    return classify
+
+
 def read_number(loaded: LoadedModel, image: object, path: str | None = None) -> NumberReading:
     """Read a PIL image or an array: one digit as :func:`predict_image` answers it, or each
     digit of a number written in a row (see :mod:`mnist_tui.engine.segment`). A model of
@@ -257,7 +282,7 @@ def read_number(loaded: LoadedModel, image: object, path: str | None = None) -> 
             [predict_preprocessed(loaded, preprocess_for(loaded, image), path)], path
         )
 
-    pres = read_digits(image, lambda batch: probabilities_batch(loaded, batch))  # type: ignore[arg-type]
+    pres = read_digits(image, _number_classifier(loaded))
     return NumberReading([predict_preprocessed(loaded, pre, path) for pre in pres], path)
 
 

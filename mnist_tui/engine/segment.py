@@ -5,14 +5,16 @@ The ink the preprocessing found (ruled lines already gone) is labelled into conn
 of the largest part and are big enough to be a stroke: dots and specks are ignored. Parts that
 overlap horizontally (a broken stroke, the bar of a 5 drawn apart, or a 1 under a 7's bar) form
 one group. Each group has several readings: as one digit, parted between its pieces, or cut
-into 2-6 touching digits where the fewest strokes cross a column. Each piece is preprocessed
+into 2-6 touching digits where the fewest strokes cross a column, or in two along a path that
+bends through the gap between overlapping digits (a 1 under a 4's arm). Each piece is preprocessed
 like a single digit (:func:`~mnist_tui.engine.preprocess.digit_from_ink`); with a classifier,
 the reading whose pieces the model is surest of, less what the shapes say against it (a piece
 far wider than a digit, a cut across several strokes, each extra digit), wins.
 
-Measured with benchmarks/number_reading.py: 97% of 2-4 digit handwritten numbers with gaps
-from touching to wide read exactly, 76% when the handwriting overlaps; 1-2% of single digits
-(very flat ones) are read as two.
+Measured with benchmarks/number_reading.py (BENCHMARKS.md §3b): 91% of 2-4 digit handwritten
+numbers read exactly (93% with gaps from touching to wide, 84% when the handwriting overlaps;
+97% on the seed the costs were tuned on); 1-3% of single digits (very flat ones) are read as
+two.
 """
 
 from __future__ import annotations
@@ -47,9 +49,19 @@ WIDE_SCALE = 0.3
 SPLIT_COST = 0.3
 CUT_STROKE_COST = 1.0
 SLIVER_PENALTY = 5.0
-SHORT_PENALTY = 3.0
+# A piece much shorter than the row is not a digit: with candidates the "not a digit" detector
+# would refuse scored down, 3.0 let a letter Y be read as "11" (its arm as a short 1).
+SHORT_PENALTY = 8.0
 # Parting pieces that do not touch costs less than cutting through ink.
 SEPARATE_COST = 0.15
+# A bending cut (see _path_cut) keeps within this fraction of the row's height of where it
+# starts; each column it bends and its drift from the start cost this much (ink costs 1 a pixel).
+PATH_REACH = 0.25
+PATH_BEND = 0.1
+PATH_DRIFT = 0.02
+# A bending cut parts two digits only: it costs more than a straight one, so that three
+# touching digits are not read as two with one piece holding a pair ("947" as 4 and 7).
+PATH_COST = 0.3
 # At most this many touching digits are looked for in one piece of ink.
 MAX_TOUCHING = 6
 # A batch of (N, 28, 28) images to their (N, 10) probabilities.
@@ -204,12 +216,68 @@ def _two_way_cuts(window: np.ndarray, row_height: float) -> list[int]:
     return picks
 
 
+def _path_cut(window: np.ndarray, centre: int, reach: int) -> np.ndarray:
+    """A cut from top to bottom near column ``centre`` that may bend (a column a row, within
+    ``reach``) to pass through the least ink: the gap between a 1 and the 4 leaning over it,
+    which no straight cut finds. The cut's column for each row."""
+    h, w = window.shape
+    lo, hi = max(1, centre - reach), min(w - 1, centre + reach + 1)
+    if hi - lo < 2:
+        return np.full(h, centre)
+    cols = np.arange(lo, hi)
+    # Ink costs most; a bend and a drift from the centre cost a little (a straight cut wins ties).
+    cost = window[:, lo:hi].astype(np.float64) + PATH_DRIFT * np.abs(cols - centre) / reach
+    total = cost[0].copy()
+    came = np.zeros((h, hi - lo), dtype=np.int8)
+    for r in range(1, h):
+        left = np.concatenate(([np.inf], total[:-1])) + PATH_BEND
+        right = np.concatenate((total[1:], [np.inf])) + PATH_BEND
+        choices = np.stack([left, total, right])
+        step = np.argmin(choices, axis=0)
+        came[r] = step - 1
+        total = choices[step, np.arange(hi - lo)] + cost[r]
+    path = np.empty(h, dtype=np.int64)
+    at = int(np.argmin(total))
+    for r in range(h - 1, -1, -1):
+        path[r] = at
+        at += int(came[r, at])
+    return path + lo
+
+
+def _path_options(
+    mask: np.ndarray, group: _Group, row_height: float, starts: list[int]
+) -> list[tuple[list[np.ndarray], float]]:
+    """Cut a group in two along bending paths near ``starts`` (see :func:`_path_cut`)."""
+    window = mask[:, group.left : group.right + 1]
+    reach = max(2, int(PATH_REACH * row_height))
+    columns = np.arange(window.shape[1])[None, :]
+    out = []
+    for start in starts:
+        path = _path_cut(window, start, reach)
+        if np.all(path == path[0]):
+            continue  # straight: already a column cut
+        crossed = window[np.arange(window.shape[0]), path]
+        strokes = int(np.count_nonzero(crossed[1:] & ~crossed[:-1])) + int(crossed[0])
+        pieces = []
+        penalty = SPLIT_COST + PATH_COST + CUT_STROKE_COST * max(0, strokes - 1)
+        for side in (columns < path[:, None], columns >= path[:, None]):
+            piece = np.zeros_like(mask)
+            piece[:, group.left : group.right + 1] = window & side
+            pieces.append(piece)
+            penalty += _piece_penalty(piece, row_height) if piece.any() else np.inf
+        if np.isfinite(penalty):
+            out.append((pieces, penalty))
+    return out
+
+
 def _column_options(
     mask: np.ndarray, group: _Group, row_height: float
 ) -> list[tuple[list[np.ndarray], float]]:
-    """Cut a group into pieces: in two at a few likely places, in more near even cuts."""
+    """Cut a group into pieces: in two at a few likely places (straight down, or along a
+    bending path through the least ink), in more near even cuts."""
     window = mask[:, group.left : group.right + 1]
-    cut_sets = [[c] for c in _two_way_cuts(window, row_height)]
+    starts = _two_way_cuts(window, row_height)
+    cut_sets = [[c] for c in starts]
     most = min(MAX_TOUCHING, int(group.width / (0.3 * row_height)))
     cut_sets += [_cuts(window, count) for count in range(3, most + 1)]
     out = []
@@ -232,7 +300,7 @@ def _column_options(
                 strokes = int(np.count_nonzero(column[1:] & ~column[:-1])) + int(column[0])
                 penalty += CUT_STROKE_COST * max(0, strokes - 1)
             out.append((pieces, penalty))
-    return out
+    return out + _path_options(mask, group, row_height, starts)
 
 
 def _member_options(
