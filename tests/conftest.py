@@ -100,3 +100,18 @@ def real_data_dir() -> Path:
     if not env or not (Path(env) / "MNIST" / "raw").is_dir():
         pytest.skip("set MNIST_TUI_DATA to the folder holding MNIST/raw to run real-data tests")
     return Path(env)
+
+
+SHIPPED_MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.fixture(scope="session")
+def shipped():  # noqa: ANN201
+    """The shipped default model (what a fresh install answers with): the stroke-font and
+    photographed digits need a model that really reads MNIST."""
+    from mnist_tui.engine.store import ModelStore
+
+    store = ModelStore(SHIPPED_MODELS)
+    if not store.list():
+        pytest.skip("the shipped default model is not in models/")
+    return store.load(store.default_model())

@@ -14,11 +14,12 @@ from torch import nn
 from mnist_tui.engine.archs import arch_info
 
 
-def _fast() -> nn.Sequential:
-    # Fed the central 20x20 (MNIST digits sit in a 20x20 box), folded 2x2 into 4 channels of
-    # 10x10 so the first conv does 4x the work per memory access (measured: 2x faster, same acc).
+def _folded(side: int, crop: bool) -> nn.Sequential:
+    """The fast network on a ``side`` x ``side`` field: folded 2x2 into 4 channels so the first
+    conv does 4x the work per memory access (measured: 2x faster, same accuracy)."""
+    fold = side // 2
     return nn.Sequential(
-        CenterCrop(20),
+        *([CenterCrop(side)] if crop else []),
         nn.PixelUnshuffle(2),
         nn.Conv2d(4, 32, 3, padding=1),
         nn.BatchNorm2d(32),
@@ -27,30 +28,22 @@ def _fast() -> nn.Sequential:
         nn.BatchNorm2d(16),
         nn.ReLU(),
         nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 128),
+        nn.Linear(16 * ((fold + 1) // 2) ** 2, 128),
         nn.BatchNorm1d(128),
         nn.ReLU(),
         nn.Linear(128, 10),
     )
+
+
+def _fast() -> nn.Sequential:
+    # Fed the central 20x20 (MNIST digits sit in a 20x20 box): 4 channels of 10x10.
+    return _folded(20, crop=True)
 
 
 def _fastfull() -> nn.Sequential:
     # `fast` without its crop: Fashion-MNIST's clothes fill the frame, where digits sit in the
-    # middle 20x20. Folded 2x2 to 4x14x14, then the same layers (about 2x `fast`'s compute).
-    return nn.Sequential(
-        nn.PixelUnshuffle(2),
-        nn.Conv2d(4, 32, 3, padding=1),
-        nn.BatchNorm2d(32),
-        nn.ReLU(),
-        nn.Conv2d(32, 16, 3, stride=2, padding=1),
-        nn.BatchNorm2d(16),
-        nn.ReLU(),
-        nn.Flatten(),
-        nn.Linear(16 * 7 * 7, 128),
-        nn.BatchNorm1d(128),
-        nn.ReLU(),
-        nn.Linear(128, 10),
-    )
+    # middle 20x20. 4 channels of 14x14, then the same layers (about 2x `fast`'s compute).
+    return _folded(28, crop=False)
 
 
 def _best() -> nn.Sequential:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from procs import last_json_line
 
 from mnist_tui.engine.calibrate import (
     Calibration,
@@ -129,9 +130,6 @@ def test_the_temperature_search_finds_scipys_minimum() -> None:
 
 def test_a_whole_run_never_imports_scipy_optimize(tmp_path: Path, data_dir: Path) -> None:
     """scipy.optimize costs 0.5 s of a few-second `fast` run; calibration does without it."""
-    import json
-    import subprocess
-    import sys
 
     code = (
         "import json, sys\n"
@@ -145,6 +143,4 @@ def test_a_whole_run_never_imports_scipy_optimize(tmp_path: Path, data_dir: Path
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('scipy.optimize',"
         " 'torch._dynamo')))))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    assert last_json_line(code) == []

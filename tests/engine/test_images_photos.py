@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -17,19 +16,9 @@ from imagestyles import _jpeg, coverage  # noqa: E402
 
 from mnist_tui.engine.images import preprocess_image  # noqa: E402
 from mnist_tui.engine.predict import probabilities  # noqa: E402
-from mnist_tui.engine.store import ModelStore  # noqa: E402
 
-SHIPPED = Path(__file__).resolve().parents[2] / "models"
 W, H = 800, 600
 DIGIT_H = 240.0  # the pen's centre line; the ink reaches a pen's half-width beyond
-
-
-@pytest.fixture(scope="module")
-def shipped():  # noqa: ANN201
-    store = ModelStore(SHIPPED)
-    if not store.list():
-        pytest.skip("the shipped default model is not in models/")
-    return store.load(store.default_model())
 
 
 def ink(digit: int, pen: float, centre: tuple[float, float] = (W / 2, H / 2)) -> np.ndarray:

@@ -15,17 +15,6 @@ from imagestyles import HARD_STYLES, stroke_ink  # noqa: E402
 
 from mnist_tui.engine.images import load_image, preprocess_image  # noqa: E402
 from mnist_tui.engine.predict import probabilities  # noqa: E402
-from mnist_tui.engine.store import ModelStore  # noqa: E402
-
-SHIPPED = Path(__file__).resolve().parents[2] / "models"
-
-
-@pytest.fixture(scope="module")
-def shipped():  # noqa: ANN201
-    store = ModelStore(SHIPPED)
-    if not store.list():
-        pytest.skip("the shipped default model is not in models/")
-    return store.load(store.default_model())
 
 
 def picture(style: str, digit: int, tmp_path: Path) -> Image.Image:

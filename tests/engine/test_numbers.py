@@ -19,18 +19,8 @@ from mnist_tui.cli import main  # noqa: E402
 from mnist_tui.engine.images import preprocess_image  # noqa: E402
 from mnist_tui.engine.predict import predict_image, read_number  # noqa: E402
 from mnist_tui.engine.segment import read_digits  # noqa: E402
-from mnist_tui.engine.store import ModelStore  # noqa: E402
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models"
-
-
-@pytest.fixture(scope="module")
-def shipped():  # noqa: ANN201
-    """The shipped default model: the stroke-font digits need a model that reads MNIST."""
-    store = ModelStore(SHIPPED)
-    if not store.list():
-        pytest.skip("the shipped default model is not in models/")
-    return store.load(store.default_model())
 
 
 def pieces(image: Image.Image) -> int:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+from procs import last_json_line
 from torch import nn
 
 from mnist_tui.engine import optim
@@ -163,6 +161,4 @@ def test_training_never_imports_the_compiler(tmp_path: Path, data_dir: Path) -> 
         "    train(cfg, data)\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('torch._dynamo'))))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    assert last_json_line(code) == []

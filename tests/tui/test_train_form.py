@@ -22,13 +22,18 @@ CHANGED = TrainConfig(
 )  # fmt: skip
 
 
+async def open_form(app, pilot, threads: int) -> TrainForm:  # noqa: ANN001
+    """The Train screen opened over the menu, and its form."""
+    screen = TrainScreen(threads=threads)
+    await app.push_screen(screen)
+    await pilot.pause()
+    return screen.query_one(TrainForm)
+
+
 async def test_every_form_field_round_trips_to_the_config(services) -> None:
     app = create_app(services, warm_up=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = TrainScreen(threads=3)
-        await app.push_screen(screen)
-        await pilot.pause()
-        form = screen.query_one(TrainForm)
+        form = await open_form(app, pilot, threads=3)
         offered = {f.name for f in form_fields()}
         assert offered == {f.name for f in fields(TrainConfig) if setting(f).form}
         assert {"elastic", "ema", "label_smoothing", "weight_decay", "val_size"} <= offered
@@ -45,7 +50,7 @@ async def test_every_form_field_round_trips_to_the_config(services) -> None:
             await pilot.pause()
         assert form.read(device="cpu", threads=3) == CHANGED
         services.val_size = None
-        cfg, _ = screen.read_config()
+        cfg, _ = form.screen.read_config()
         assert cfg == replace(CHANGED, device=services.device)
         form.query_one("#elastic", Input).value = "101"
         assert form.read() == "Elastic must be between 0 and 100."
@@ -66,10 +71,7 @@ async def test_choosing_fashion_fills_fashions_own_recipe(services) -> None:
 
     app = create_app(services, warm_up=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = TrainScreen(threads=1)
-        await app.push_screen(screen)
-        await pilot.pause()
-        form = screen.query_one(TrainForm)
+        form = await open_form(app, pilot, threads=1)
         assert form.value("arch") == "fast"
         form.query_one("#dataset", Select).value = "fashion"
         await pilot.pause()
