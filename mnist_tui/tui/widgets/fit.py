@@ -37,9 +37,9 @@ def fit_columns(
     return sorted(chosen)
 
 
-def pack_parts(parts: Sequence[str], width: int, sep: str, gap: int = 3) -> str:
-    """``parts`` on as few lines of ``width`` cells as they fit on, each line led by a space and
-    its parts joined by ``sep`` with ``gap`` spaces either side: a line breaks between two
+def pack_parts(parts: Sequence[str], width: int, sep: str, gap: int = 3, lead: str = " ") -> str:
+    """``parts`` on as few lines of ``width`` cells as they fit on, each line led by ``lead``
+    and its parts joined by ``sep`` with ``gap`` spaces either side: a line breaks between two
     parts, never inside one ("256 colours" is not left as "256" and "colours")."""
     joint = " " * gap + sep + " " * gap
     lines: list[str] = []
@@ -47,5 +47,5 @@ def pack_parts(parts: Sequence[str], width: int, sep: str, gap: int = 3) -> str:
         if lines and cell_len(lines[-1] + joint + part) <= width:
             lines[-1] += joint + part
         else:
-            lines.append(" " + part)
+            lines.append(lead + part)
     return "\n".join(lines)
