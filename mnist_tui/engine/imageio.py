@@ -14,6 +14,7 @@ import os
 import stat
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -255,6 +256,27 @@ def load_image(path: str | os.PathLike[str], *, max_side: int | None = WORK_SIDE
         raise _fail(shown, "the path contains a NUL character", "check the path")
     _check_path(resolved, shown)
     data = _read_regular_file(resolved, shown)
+    return _decode(data, shown, max_side)
+
+
+def load_image_stream(
+    stream: BinaryIO, shown: str = "from standard input", *, max_side: int | None = WORK_SIDE
+) -> Image.Image:
+    """A picture piped in rather than named (``ssh server mnist-tui predict - < photo.jpg``
+    classifies a photo that is on the user's own machine), read and decoded with
+    :func:`load_image`'s limits; ``shown`` names it in the one-sentence errors."""
+    try:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _os_failure(shown, exc) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _fail(
+            shown,
+            f"the picture is more than the {MAX_FILE_BYTES // 2**20} MB limit",
+            "use a smaller picture",
+        )
+    if not data:
+        raise _fail(shown, "nothing was piped in", "pipe a picture in: mnist-tui predict - < a.jpg")
     return _decode(data, shown, max_side)
 
 
