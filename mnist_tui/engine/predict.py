@@ -207,10 +207,27 @@ class NumberReading:
         return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
 
     @property
+    def refused(self) -> int:
+        """How many pieces do not look like digits (with any, no number is read)."""
+        return sum(d.digit is None for d in self.digits)
+
+    @property
+    def unit(self) -> str:
+        """What the pieces of ink are called: "digits" when the number was read, else "pieces"
+        (a word or a label with letters is not a row of digits)."""
+        return "digits" if self.number is not None else "pieces"
+
+    @property
     def message(self) -> str:
-        """ "" or one sentence: the single digit's note, or which digits are uncertain."""
+        """ "" or one sentence: the single digit's note, why no number was read, or which
+        digits are uncertain."""
         if not self.is_number:
             return self.digits[0].message if self.digits else "No digit found in the image."
+        if self.refused:
+            return (
+                f"{self.refused} of {len(self.digits)} pieces do not look like digits (letters"
+                " or marks?); crop the picture to the number."
+            )
         unsure = [
             f"{i + 1} ({d.confidence:.0%})"
             for i, d in enumerate(self.digits)
