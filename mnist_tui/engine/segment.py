@@ -50,8 +50,11 @@ SPLIT_COST = 0.3
 CUT_STROKE_COST = 1.0
 SLIVER_PENALTY = 5.0
 # A piece much shorter than the row is not a digit: with candidates the "not a digit" detector
-# would refuse scored down, 3.0 let a letter Y be read as "11" (its arm as a short 1).
+# would refuse scored down, 3.0 let a letter Y be read as "11" (its arm as a short 1). Short
+# means under SHORT_HEIGHT of the row's height, or under SHORT_SIZE of it both ways.
 SHORT_PENALTY = 8.0
+SHORT_HEIGHT = 0.5
+SHORT_SIZE = 0.6
 # Parting pieces that do not touch costs less than cutting through ink.
 SEPARATE_COST = 0.15
 # A bending cut (see _path_cut) keeps within this fraction of the row's height of where it
@@ -68,6 +71,9 @@ MAX_TOUCHING = 6
 Classifier = Callable[[np.ndarray], np.ndarray]
 # Parts smaller than this (as a fraction of the row's height, both ways) are dots and specks.
 SPECK = 0.3
+# A separate mark shorter than 0.6 of the row and narrower than this fraction of its height is
+# a comma or a speck, not a digit.
+SLIVER = 0.1
 # Parts overlapping horizontally by this fraction of the narrower one belong to one digit.
 OVERLAP = 0.4
 
@@ -192,12 +198,19 @@ class DigitGroup:
 def _piece_penalty(piece: np.ndarray, row_height: float) -> float:
     rows = np.nonzero(piece.any(axis=1))[0]
     cols = np.nonzero(piece.any(axis=0))[0]
-    height = rows[-1] - rows[0] + 1
-    aspect = (cols[-1] - cols[0] + 1) / max(height, 0.8 * row_height)
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    aspect = width / max(height, 0.8 * row_height)
     wide = max(0.0, aspect - WIDE_ASPECT) / WIDE_SCALE
     penalty = wide * wide + (SLIVER_PENALTY if aspect < 0.12 else 0.0)
-    # A piece much shorter than the row is a broken stroke (the bar of a 5), not a digit.
-    return penalty + (SHORT_PENALTY if height < 0.6 * row_height else 0.0)
+    return penalty + (SHORT_PENALTY if _is_short(width, height, row_height) else 0.0)
+
+
+def _is_short(width: int, height: int, row_height: float) -> bool:
+    """A piece much shorter than the row is a broken stroke (the bar of a 5), not a digit; but a
+    flat 2 or 5 beside a tall digit is barely half its height, and as wide as a digit: only
+    pieces small both ways, or very short, count (flat digits parted from an overlapping
+    neighbour were refused as short: "82" not read, "354" read as 34)."""
+    return height < SHORT_HEIGHT * row_height or max(width, height) < SHORT_SIZE * row_height
 
 
 def _two_way_cuts(window: np.ndarray, row_height: float) -> list[int]:
@@ -329,7 +342,10 @@ def digit_groups(parts: _Components) -> list[DigitGroup]:
     out = []
     for group in groups:
         rows_ok = group.height >= 0.4 * row_height
-        if not rows_ok and len(groups) > 1:
+        # A comma or a stroke of dirt beside the digits: short, and thinner than a tenth of the
+        # row's height (as a digit, it read "181" as 1181).
+        sliver = group.height < 0.6 * row_height and group.width < SLIVER * row_height
+        if (not rows_ok or sliver) and len(groups) > 1:
             continue  # a dash or a stray mark, much shorter than the digits
         mask = np.isin(parts.labels, group.members)
         options = [([mask], _piece_penalty(mask, row_height))]
