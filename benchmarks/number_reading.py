@@ -160,6 +160,12 @@ def main() -> None:
         overall += rows
         exact, counted, today = (sum(r[i] for r in rows) / len(rows) for i in range(3))
         print(f"{style:<8} {gap:<9} {len(rows):>7} {exact:>12.1%} {counted:>11.1%} {today:>6.1%}")
+    # Each gap over both styles, and the range (touching to wide) without the overlaps.
+    spans = {gap: [gap] for gap in GAPS} | {"touch-wide": [g for g in GAPS if g != "overlap"]}
+    for name, gaps in spans.items():
+        rows = [r for (_, gap), rs in results.items() if gap in gaps for r in rs]
+        exact, counted, today = (sum(r[i] for r in rows) / len(rows) for i in range(3))
+        print(f"{'both':<8} {name:<9} {len(rows):>7} {exact:>12.1%} {counted:>11.1%} {today:>6.1%}")
     exact, counted, today = (sum(r[i] for r in overall) / len(overall) for i in range(3))
     print(f"{'all':<8} {'':<9} {len(overall):>7} {exact:>12.1%} {counted:>11.1%} {today:>6.1%}")
     print("\nsome misses:", *misses, sep="\n  ")

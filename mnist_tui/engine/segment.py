@@ -2,19 +2,19 @@
 
 The ink the preprocessing found (ruled lines already gone) is labelled into connected parts
 (``scipy.ndimage.label``, boxes by ``find_objects``). Parts are kept when they stand in the row
-of the largest part and are big enough to be a stroke: dots and specks are ignored. Parts that
-overlap horizontally (a broken stroke, the bar of a 5 drawn apart, or a 1 under a 7's bar) form
-one group. Each group has several readings: as one digit, parted between its pieces, or cut
-into 2-6 touching digits where the fewest strokes cross a column, or in two along a path that
-bends through the gap between overlapping digits (a 1 under a 4's arm). Each piece is preprocessed
-like a single digit (:func:`~mnist_tui.engine.preprocess.digit_from_ink`); with a classifier,
-the reading whose pieces the model is surest of, less what the shapes say against it (a piece
-far wider than a digit, a cut across several strokes, each extra digit), wins.
+of the largest part and are big enough to be a stroke: dots, specks and commas are ignored.
+Parts that overlap horizontally (a broken stroke, the bar of a 5 drawn apart, or a 1 under a
+7's bar) form one group. Each group has several readings: as one digit, parted between its
+pieces, or cut into 2-6 touching digits where the fewest strokes cross a column, or in two along
+a path that bends through the gap between overlapping digits (a 1 under a 4's arm). Each piece
+is preprocessed like a single digit (:func:`~mnist_tui.engine.preprocess.digit_from_ink`);
+with a classifier, the reading whose pieces the model is surest of, less what the shapes say
+against it (a piece far wider than a digit, a cut across several strokes, each extra digit),
+wins.
 
-Measured with benchmarks/number_reading.py (BENCHMARKS.md §3b): 91% of 2-4 digit handwritten
-numbers read exactly (93% with gaps from touching to wide, 84% when the handwriting overlaps;
-97% on the seed the costs were tuned on); 1-3% of single digits (very flat ones) are read as
-two.
+Measured with benchmarks/number_reading.py (BENCHMARKS.md §3b, seed 0): 92% of 2-4 digit
+handwritten numbers read exactly (94% with gaps from touching to wide, 86% when the handwriting
+overlaps; costs tuned on seeds 7 and 3); 1-3% of single digits (very flat ones) are read as two.
 """
 
 from __future__ import annotations
