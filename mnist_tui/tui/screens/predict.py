@@ -23,6 +23,7 @@ from mnist_tui.render import probability_bars
 from mnist_tui.tui.messages import WorkFailed
 from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView, picture, side_by_side
+from mnist_tui.tui.widgets.text_input import InOrderInput
 
 HISTORY_SIZE = 8
 MAX_CANDIDATES = 12
@@ -79,7 +80,7 @@ def confidence_words(confidence: float) -> str:
     return "guessing"
 
 
-class PathInput(Input):
+class PathInput(InOrderInput):
     """An Input for file paths: Tab completes instead of moving focus."""
 
     BINDINGS = [Binding("tab", "complete", "Complete path", show=False)]
@@ -265,7 +266,9 @@ class PredictScreen(EngineScreen):
             "Done: / edits the path, a shows activations, ↑↓ Enter re-shows a recent one."
         )
         self.show(prediction)
-        self.query_one("#predict-history", DataTable).focus()
+        # Focus scrolls a widget into view: at 80x24 the table sits under the answer, which
+        # would scroll off the top. The answer is what was asked for; ↑↓ still reach the table.
+        self.query_one("#predict-history", DataTable).focus(scroll_visible=False)
 
     def refresh_history(self) -> None:
         """Fill the recent-predictions table, newest first."""
@@ -302,6 +305,10 @@ class PredictScreen(EngineScreen):
         if self.why and prediction.guess is not None and id(prediction) not in self.saliency:
             self.explain(prediction)
         self.redraw()
+        # A new answer is read from its first line (the number, or the verdict), wherever the
+        # last one had been scrolled to.
+        scroll = self.query_one("#predict-scroll", VerticalScroll)
+        self.call_after_refresh(scroll.scroll_home, animate=False)
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self.redraw)
@@ -412,6 +419,10 @@ class PredictScreen(EngineScreen):
         if self.why and prediction.guess is not None and id(prediction) not in self.saliency:
             self.explain(prediction)
         self.redraw()
+        # A new answer is read from its first line (the number, or the verdict), wherever the
+        # last one had been scrolled to.
+        scroll = self.query_one("#predict-scroll", VerticalScroll)
+        self.call_after_refresh(scroll.scroll_home, animate=False)
 
     # ------------------------------------------------------------------ keys
 
