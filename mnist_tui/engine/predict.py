@@ -246,7 +246,8 @@ class NumberReading:
         return out
 
 
-# How much a candidate digit the "not a digit" detector would refuse still counts (see below).
+# How much a candidate digit the "not a digit" detector would refuse still counts (see below;
+# segment.REFUSED takes a best probability under 0.01 for a refused piece).
 REFUSED_PIECE = 1e-3
 # An accepted piece counts (1 - P(not a digit)) to this power: two overlapping digits read as
 # one ("41" as a 4) look a little less like a digit than either alone. 2 against 1: 0.5-1
