@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mnist_tui.errors import ImageError
+from mnist_tui.paths import is_web_address, meant_path
 
 # Files are read into memory whole; nothing a user draws or photographs needs more.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -248,6 +249,14 @@ def load_image(path: str | os.PathLike[str], *, max_side: int | None = WORK_SIDE
     with one sentence saying what is wrong and what to do.
     """
     shown = _shown(path)
+    if isinstance(path, str):
+        if is_web_address(path):
+            raise _fail(
+                shown,
+                "it is a web address, and only files on this machine can be opened",
+                "download it first, for example with curl -O",
+            )
+        path = meant_path(path)  # quoted or escaped as a terminal pastes it, or file://
     try:
         resolved = Path(os.path.expanduser(os.fspath(path)))
     except (TypeError, ValueError):

@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from mnist_tui.paths import is_web_address, meant_path
 from mnist_tui.render import probability_bars
 from mnist_tui.tui.messages import WorkFailed
 from mnist_tui.tui.screens.base import EngineScreen
@@ -33,7 +34,9 @@ def path_hint(text: str) -> str:
     """What is at the typed path, in a few words."""
     if not text.strip():
         return "Type an image path: Tab completes, Enter predicts."
-    path = os.path.expanduser(text)
+    if is_web_address(text):
+        return "a web address: download it first (only files can be opened)"
+    path = os.path.expanduser(meant_path(text))
     if os.path.isdir(path):
         return "is a directory"
     if os.path.isfile(path):
@@ -275,7 +278,7 @@ class PredictScreen(EngineScreen):
         table = self.query_one("#predict-history", DataTable)
         table.clear()
         for i, p in enumerate(self.history):
-            name = os.path.basename(p.path or "") or "?"
+            name = os.path.basename(meant_path(p.path or "").rstrip("/")) or "?"
             if getattr(p, "is_number", False):
                 table.add_row(name, p.number or "-", f"{p.confidence:.0%}", key=str(i))
                 continue
