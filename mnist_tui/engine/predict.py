@@ -250,8 +250,9 @@ class NumberReading:
 # segment.REFUSED takes a best probability under 0.01 for a refused piece).
 REFUSED_PIECE = 1e-3
 # An accepted piece counts (1 - P(not a digit)) to this power: two overlapping digits read as
-# one ("41" as a 4) look a little less like a digit than either alone. 2 against 1: 0.5-1
-# point more numbers read on the tuning seeds (benchmarks/number_reading.py --seed 7 and 3).
+# one ("41" as a 4) look a little less like a digit than either alone. With segment's looser
+# "short" rule, 2 against 1 kept single digits whole (2 of 600 split, not 5) and read as many
+# numbers on the tuning seeds (benchmarks/number_reading.py --seed 7 and 3).
 DOUBT_POWER = 2.0
 
 

@@ -69,8 +69,8 @@ PATH_COST = 0.3
 # Ink narrower than this fraction of the row's height is one thing: when ``classify`` refuses
 # it whole (its best probability under REFUSED, as predict's number classifier scales a piece
 # the "not a digit" detector refuses), it is not cut into digits. Letters, scribbles and
-# symbols between two digits read as a number: 46 -> 29 of 160 (0.8: 19, but 3 more of 1,000
-# numbers lost), 1 of 800 numbers lost on the tuning seeds (a narrow overlapping pair).
+# symbols between two digits read as a number: 46 -> 29 of 160, for 2 of 1,000 numbers lost
+# (narrow overlapping pairs); 0.8 gave 19, but lost 6.
 NARROW = 0.7
 REFUSED = 0.01
 # At most this many touching digits are looked for in one piece of ink.
