@@ -51,6 +51,8 @@ POLARITY_SIDE = 128
 # than this fraction of the writing are taken out before the threshold (see _faint_lines).
 LINE_SPAN = 0.4
 FAINT_LINE = 0.6
+# A piece along the border this convex (area over its row and column spans) is not writing.
+WEDGE_FILL = 0.9
 
 
 @dataclass
@@ -124,6 +126,15 @@ def _ink_is_dark(grey: np.ndarray) -> bool:
     light_holes = ndimage.binary_fill_holes(light_mask) & ~light_mask
     dark = np.where(light_holes | _touching_border(dark_mask), 0.0, dark)
     light = np.where(dark_holes | _touching_border(light_mask), 0.0, light)
+    # A gap the strokes nearly close (the open arms of a 3, the top of a 4, the paper between
+    # a number's digits) is as thin as a stroke and as strong: what lies within the other
+    # kind's strong features, closed by the same width, is not ink either.
+    strong = 0.3 * max(float(dark.max()), float(light.max()))
+    square = np.ones((k, k), dtype=bool)
+    near_dark = ndimage.binary_fill_holes(ndimage.binary_closing(dark > strong, square))
+    near_light = ndimage.binary_fill_holes(ndimage.binary_closing(light > strong, square))
+    dark = np.where(near_light, 0.0, dark)
+    light = np.where(near_dark, 0.0, light)
     return float(np.percentile(dark, 99.9)) >= float(np.percentile(light, 99.9))
 
 
@@ -224,8 +235,37 @@ def _border_regions(mask: np.ndarray) -> np.ndarray:
     # What survives an erosion far wider than a stroke is solid.
     solid = ndimage.minimum_filter(mask.astype(np.uint8), size=size, mode="nearest") > 0
     solid_area = np.bincount(labels[solid], minlength=count + 1)
-    drop = [int(c) for c in candidates if solid_area[c] >= 0.25 * areas[c]]
+    boxes = ndimage.find_objects(labels)
+    drop = [
+        int(c)
+        for c in candidates
+        if solid_area[c] >= 0.25 * areas[c] or _is_wedge(labels[boxes[c - 1]] == c, h, w)
+    ]
     return np.isin(labels, drop) if drop else np.zeros_like(mask)
+
+
+def _filled_fraction(piece: np.ndarray) -> float:
+    """The piece's area over that of the piece with every row's and every column's span
+    filled in: 1 for a convex shape, far less for a stroke that bends (a 0, a 7's bar and stem).
+
+    Written here because ndimage has no convex hull, and scipy.spatial's import costs more than
+    this; spans by row and column are exact for the triangles it is meant for.
+    """
+    filled = 0
+    for spans in (piece, piece.T):
+        rows = spans.any(axis=1)
+        first = np.argmax(spans[rows], axis=1)
+        last = spans.shape[1] - np.argmax(spans[rows][:, ::-1], axis=1)
+        filled = max(filled, int((last - first).sum()))
+    return float(piece.sum()) / max(filled, 1)
+
+
+def _is_wedge(piece: np.ndarray, h: int, w: int) -> bool:
+    """A thin wedge of the table where the page runs off the picture: without the ruled lines
+    that run into it (an opening a few pixels wide), a convex piece, as no digit is."""
+    size = max(3, round(0.015 * min(h, w)))
+    body = ndimage.binary_opening(piece, structure=np.ones((size, size), dtype=bool))
+    return bool(body.sum() >= 0.5 * piece.sum()) and _filled_fraction(body) >= WEDGE_FILL
 
 
 def _frames(parts: _Components) -> np.ndarray:
