@@ -163,22 +163,22 @@ def _vertical_runs(mask: np.ndarray) -> np.ndarray:
     return out.reshape(w, h + 1)[:, :h].T
 
 
-def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """Pixels of long thin near-horizontal lines (±20°) spanning most of the width, and their
-    count.
+def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """Pixels of long thin near-horizontal lines (±20°) spanning most of the width, their
+    count, and their slope (rows per column, down to the right positive; 0 without lines).
 
     Ink that continues above or below a line (a digit's stroke crossing it) is kept.
     """
     h, w = mask.shape
     found = np.zeros_like(mask)
     if min(h, w) < MIN_LINE_SIDE:
-        return found, 0
+        return found, 0, 0.0
     ys, xs = np.nonzero(mask)
     if ys.size < LINE_COVER * w:
-        return found, 0
+        return found, 0, 0.0
     pad = int(math.ceil(MAX_SLOPE / 2 * w)) + 2
     n_rows = h + 2 * pad
-    best: tuple[float, np.ndarray] | None = None
+    best: tuple[float, np.ndarray, float] | None = None
 
     def shear(slope: float) -> tuple[float, np.ndarray]:
         sheared = ys - np.round((xs - w / 2) * slope).astype(np.int64) + pad
@@ -191,9 +191,9 @@ def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
     for slope in np.clip(np.linspace(coarse - 0.02, coarse + 0.02, 9), -MAX_SLOPE, MAX_SLOPE):
         score, sheared = shear(float(slope))
         if best is None or score > best[0]:
-            best = (score, sheared)
+            best = (score, sheared, float(slope))
     assert best is not None
-    sheared = best[1]
+    _, sheared, slope = best
     occupied = np.zeros((n_rows, w), dtype=bool)
     occupied[sheared, xs] = True
     # Allow a line to wander by a row (slope steps, JPEG); count columns, not pixels.
@@ -202,7 +202,7 @@ def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
     near[:-1] |= occupied[1:]
     is_line = near.sum(axis=1) >= LINE_COVER * w
     if not is_line.any():
-        return found, 0
+        return found, 0, 0.0
     max_thick = max(3, round(0.02 * h))
     candidate = np.zeros(ys.size, dtype=bool)
     allowed = np.zeros(ys.size, dtype=np.int64)
@@ -220,14 +220,22 @@ def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
         allowed[in_band] = max(thick, 1) + 2
         count += 1
     if not count:
-        return found, 0
+        return found, 0, 0.0
     runs = _vertical_runs(mask)[ys, xs]
     remove = candidate & (runs <= allowed)
     found[ys[remove], xs[remove]] = True
-    return found, count
+    return found, count, slope
 
 
 def _ruled_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    across, n_across = _horizontal_lines(mask)
-    down, n_down = _horizontal_lines(mask.T)
-    return across | down.T, n_across + n_down
+    """Pixels of ruled (and grid) lines across and down the picture, and how many there are."""
+    lines, count, _ = _ruled_lines_and_tilt(mask)
+    return lines, count
+
+
+def _ruled_lines_and_tilt(mask: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """:func:`_ruled_lines`, plus the slope of the lines across (0 when fewer than two): the
+    page's tilt in the picture, which the writing on it shares."""
+    across, n_across, slope = _horizontal_lines(mask)
+    down, n_down, _ = _horizontal_lines(mask.T)
+    return across | down.T, n_across + n_down, slope if n_across >= 2 else 0.0
