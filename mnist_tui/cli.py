@@ -18,7 +18,7 @@ from typing import Any
 
 from mnist_tui import __version__
 from mnist_tui.engine.config import DEVICES
-from mnist_tui.errors import MnistTuiError
+from mnist_tui.errors import ImageError, MnistTuiError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -546,9 +546,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     loaded = _load_model(args)
     failed = 0
+    stdin_read = False
     for path in args.paths:
         try:
-            reading = read_number_path(loaded, path)
+            if path == STDIN:
+                first, stdin_read = not stdin_read, True
+                reading = _read_stdin(loaded, first)
+            else:
+                reading = read_number_path(loaded, path)
         except MnistTuiError as exc:
             failed += 1
             if args.json:
@@ -575,6 +580,27 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if args.show or args.why:
             _show_prediction(pred, loaded if args.why else None)
     return 1 if failed else 0
+
+
+# `predict -` reads the picture from standard input: `ssh server mnist-tui predict - < a.jpg`
+# classifies a photo on the user's own machine with the server's model, with no copy first.
+STDIN = "-"
+
+
+def _read_stdin(loaded: Any, first: bool) -> Any:
+    """Read the picture piped into standard input and read it as :func:`read_number`."""
+    from mnist_tui.engine.imageio import load_image_stream
+    from mnist_tui.engine.predict import read_number
+
+    shown = "from standard input"
+    if not first:
+        raise ImageError(f"Cannot open image {shown} twice: give - once per command.")
+    if sys.stdin is None or sys.stdin.isatty():
+        raise ImageError(
+            f"Cannot open image {shown}: nothing is piped in (- reads a picture from standard"
+            " input); pipe one in, as in mnist-tui predict - < photo.jpg."
+        )
+    return read_number(loaded, load_image_stream(sys.stdin.buffer, shown), STDIN)
 
 
 def _print_number(path: str, reading: Any, show: bool, why: Any = None) -> None:

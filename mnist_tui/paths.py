@@ -62,3 +62,34 @@ def shipped_models_dir() -> Path | None:
         if (candidate / "default.safetensors").is_file():
             return candidate
     return None
+
+
+def meant_path(text: str) -> str:
+    """The file a person meant by a path typed or pasted into a box. A file dragged into a
+    terminal arrives quoted ('/home/me/My Photo.png') or with its spaces escaped
+    (/home/me/My\\ Photo.png), often with a space after it; a file manager's drag arrives as a
+    file:// address. The text itself wins whenever it names something."""
+    import shlex
+    from urllib.parse import unquote, urlsplit
+
+    if not text or os.path.lexists(os.path.expanduser(text)):
+        return text
+    candidates = [text.strip()]
+    try:
+        words = shlex.split(text)
+    except ValueError:  # an unmatched quote: the text is not shell-quoted
+        words = []
+    if len(words) == 1:
+        candidates.append(words[0])
+    for candidate in list(candidates):
+        if candidate.startswith("file://"):
+            candidates.append(unquote(urlsplit(candidate).path))
+    for candidate in candidates:
+        if candidate and os.path.lexists(os.path.expanduser(candidate)):
+            return candidate
+    return text
+
+
+def is_web_address(text: str) -> bool:
+    """Whether ``text`` is a web address rather than a path (this app opens files only)."""
+    return text.strip().lower().startswith(("http://", "https://", "ftp://"))

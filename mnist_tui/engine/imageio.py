@@ -2,6 +2,7 @@
 
 Only regular files of sane size are read (never a FIFO or device), decoding is bounded, big JPEGs
 are decoded at reduced scale, EXIF rotation is applied, and every failure is one sentence.
+Phones' HEIC photos are read through pillow-heif.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import os
 import stat
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mnist_tui.errors import ImageError
+from mnist_tui.paths import is_web_address, meant_path
 
 # Files are read into memory whole; nothing a user draws or photographs needs more.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -25,8 +28,22 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DECODE_PIXELS = 40_000_000
 # Everything is analysed at most this big: plenty for a 20x20 result, and fast.
 WORK_SIDE = 512
-# Formats with a magic-number check; TGA and friends would accept arbitrary bytes.
-FORMATS = ("PNG", "JPEG", "GIF", "BMP", "DIB", "WEBP", "TIFF", "PPM", "ICO", "QOI", "AVIF")
+# Formats with a magic-number check; TGA and friends would accept arbitrary bytes. HEIF is
+# there once pillow-heif has registered it (see _open_heif).
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "DIB", "WEBP", "TIFF", "PPM", "ICO", "QOI", "AVIF", "HEIF")
+# The ISO-BMFF brands of HEIF pictures: an iPhone saves its photos as HEIC ("heic", "mif1").
+HEIF_BRANDS = (
+    b"heic",
+    b"heix",
+    b"heim",
+    b"heis",
+    b"hevc",
+    b"hevx",
+    b"hevm",
+    b"hevs",
+    b"mif1",
+    b"msf1",
+)
 # Where load_image records the file's own (width, height) when it decoded at a reduced scale.
 SOURCE_SIZE_KEY = "mnist_tui.source_size"
 
@@ -148,7 +165,28 @@ def _too_many_pixels(shown: str, size: tuple[int, int] | None) -> ImageError:
     )
 
 
+def _is_heif(data: bytes) -> bool:
+    """Whether the bytes start like a HEIF/HEIC picture (an ``ftyp`` box with a HEIF brand)."""
+    return data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS
+
+
+def _open_heif(shown: str) -> None:
+    """Teach Pillow HEIF through pillow-heif, only when a HEIC file comes (it is not imported
+    otherwise: start-up and other formats do not pay for it)."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        raise _fail(
+            shown,
+            "it is a HEIC photo (an iPhone's own format) and the pillow-heif package is missing",
+            "install it with pip install pillow-heif, or save the photo as JPEG",
+        ) from None
+    register_heif_opener()
+
+
 def _decode(data: bytes, shown: str, max_side: int | None) -> Image.Image:
+    if _is_heif(data) and "HEIF" not in Image.ID:
+        _open_heif(shown)
     # Pillow warns through `warnings` (which would scribble over the TUI); a bomb warning is
     # treated as the error it stands for.
     with warnings.catch_warnings():
@@ -211,6 +249,14 @@ def load_image(path: str | os.PathLike[str], *, max_side: int | None = WORK_SIDE
     with one sentence saying what is wrong and what to do.
     """
     shown = _shown(path)
+    if isinstance(path, str):
+        if is_web_address(path):
+            raise _fail(
+                shown,
+                "it is a web address, and only files on this machine can be opened",
+                "download it first, for example with curl -O",
+            )
+        path = meant_path(path)  # quoted or escaped as a terminal pastes it, or file://
     try:
         resolved = Path(os.path.expanduser(os.fspath(path)))
     except (TypeError, ValueError):
@@ -219,6 +265,27 @@ def load_image(path: str | os.PathLike[str], *, max_side: int | None = WORK_SIDE
         raise _fail(shown, "the path contains a NUL character", "check the path")
     _check_path(resolved, shown)
     data = _read_regular_file(resolved, shown)
+    return _decode(data, shown, max_side)
+
+
+def load_image_stream(
+    stream: BinaryIO, shown: str = "from standard input", *, max_side: int | None = WORK_SIDE
+) -> Image.Image:
+    """A picture piped in rather than named (``ssh server mnist-tui predict - < photo.jpg``
+    classifies a photo that is on the user's own machine), read and decoded with
+    :func:`load_image`'s limits; ``shown`` names it in the one-sentence errors."""
+    try:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise _os_failure(shown, exc) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _fail(
+            shown,
+            f"the picture is more than the {MAX_FILE_BYTES // 2**20} MB limit",
+            "use a smaller picture",
+        )
+    if not data:
+        raise _fail(shown, "nothing was piped in", "pipe a picture in: mnist-tui predict - < a.jpg")
     return _decode(data, shown, max_side)
 
 

@@ -30,6 +30,7 @@ from mnist_tui.render.depth import (
 )
 from mnist_tui.tui.crash import log_exception, one_line
 from mnist_tui.tui.services import Services
+from mnist_tui.tui.widgets.fit import pack_parts
 
 # Below this size widgets cannot lay out (Textual's OptionList divides by a zero width at 5x4):
 # every screen hides its widgets and asks for a larger window instead.
@@ -149,6 +150,8 @@ class MenuScreen(Screen[None]):
         ]
 
     def on_resize(self, event: events.Resize) -> None:
+        if self._parts:
+            self._show_status()
         menu = self.query_one("#menu", OptionList)
         # The menu box is 72 wide: key, title and help fit one line; narrower, the help goes.
         wide = event.size.width >= MENU_WIDE
@@ -175,16 +178,22 @@ class MenuScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - any store problem is shown, never raised
             model = f"none ({exc})"
         data = "present" if services.data_available() else "missing (Train offers to download)"
-        sep = "│" if self.app.utf8 else "|"
-        self._status = (
-            f" Model: {model}   {sep}   {services.dataset.upper()} data: {data}"
-            f"   {sep}   {self.app.depth_label}"
-        )
-        self.query_one("#status-line", Static).update(self._status + self._runs)
+        self._parts = [
+            f"Model: {model}",
+            f"{services.dataset.upper()} data: {data}",
+            self.app.depth_label,
+        ]
+        self._show_status()
         self.call_after_refresh(self.refresh_runs_line)  # after the menu has painted
 
-    _status = ""
+    _parts: list[str] = []
     _runs = ""
+
+    def _show_status(self) -> None:
+        """The status line's parts packed to the window's width, breaking only between parts."""
+        sep = "│" if self.app.utf8 else "|"
+        status = pack_parts(self._parts, self.size.width or self.app.size.width, sep)
+        self.query_one("#status-line", Static).update(status + self._runs)
 
     def refresh_runs_line(self) -> None:
         """Add running and queued runs of the store (any process's) to the status line."""
@@ -192,7 +201,7 @@ class MenuScreen(Screen[None]):
         text = f"\n {runs} · Models (5) to watch or stop" if runs else ""
         if text != self._runs:
             self._runs = text
-            self.query_one("#status-line", Static).update(self._status + self._runs)
+            self._show_status()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == "quit":

@@ -82,11 +82,21 @@ async def test_at_80x24_a_number_keeps_all_ten_bars_on_screen(
         assert len(bars) == 10
         bottom = view.region.y + bars[-1]  # the screen row of the tenth bar
         assert bottom < scroll.region.y + scroll.region.height, "the tenth bar is on screen"
+        assert scroll.scroll_y == 0, "the number's own line is not scrolled off the top"
         # On a tall screen the strip also shows every digit's 28x28.
         await pilot.resize_terminal(100, 40)
         await pilot.pause()
         await pilot.pause()
         assert len(strip.plain.splitlines()) > 3
+        await pilot.resize_terminal(80, 24)
+        # The next answer, a single digit, is read from its first line too (focusing the
+        # history table under it used to scroll the verdict off the top).
+        seven = tmp_path / "seven.png"
+        scan(7, 1).save(seven)
+        await _predict(app, pilot, str(seven))
+        await pilot.pause()
+        assert scroll.scroll_y == 0 and view.plain.splitlines()[0].startswith("Digit 7")
+        assert app.screen.focused is app.screen.query_one("#predict-history", DataTable)
 
 
 async def test_a_fashion_session_answers_a_row_of_shoes_as_one_item(

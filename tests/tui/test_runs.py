@@ -174,9 +174,16 @@ async def test_compare_eight_runs_at_80x24_across_archs_and_data_sets(
         assert {"arch", "dataset"} <= screen.comparison.differing
         best = [str(c) for c in table.get_row_at(labels.index("best epoch"))[1:]]
         assert best[0] == "3" and best[3] == "2"  # m3 peaked at epoch 2
+        # The keys' note is 80 cells long: it breaks between two of its parts, where it was
+        # cut as "◆ best" / "epoch".
+        note = str(screen.query_one("#compare-note", Static).render()).splitlines()
+        assert len(note) == 2 and note[-1].endswith("◆ best epoch"), note
+        assert all(len(line) <= screen.query_one("#compare-note").size.width for line in note)
         await pilot.press("l", "m")
         await pilot.pause()
         assert screen.log_loss and screen.smoothing > 0
+        note = str(screen.query_one("#compare-note", Static).render()).splitlines()
+        assert len(note) == 1, "shorter, it fits on one line"
         await pilot.press("p")
         await pilot.pause()
         assert list(tmp_path.glob("compare-*.svg"))

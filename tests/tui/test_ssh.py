@@ -198,6 +198,74 @@ async def test_at_80x24_models_shows_its_important_columns_without_scrolling(ser
         assert len(table.columns) == 8, "a wide window shows every column"
 
 
+async def test_at_80x24_the_status_line_breaks_between_its_parts(services) -> None:
+    # The shipped ensemble's summary ("default · best ×3 · 99.71% test") made the line 84
+    # cells long: "256 colours" was cut in two across the screen's last lines.
+    services.store().rename("tiny", "my-ensemble-of-three")
+    app = create_app(services, warm_up=False, color="256")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        status = app.screen.query_one("#status-line", Static)
+        lines = _status(app).splitlines()
+        assert len(lines) == 2 and lines[1].strip() == "256 colours", lines
+        assert "my-ensemble-of-three" in lines[0] and "data: present" in lines[0]
+        assert status.virtual_size.height <= status.size.height, "nothing is cut off"
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        assert len(_status(app).splitlines()) == 1, "a wide window has it on one line"
+
+
+def test_pack_parts_breaks_lines_only_between_parts() -> None:
+    from mnist_tui.tui.widgets.fit import pack_parts
+
+    parts = ["Model: x", "MNIST data: present", "256 colours"]
+    assert pack_parts(parts, 80, "|") == " Model: x   |   MNIST data: present   |   256 colours"
+    assert pack_parts(parts, 40, "|") == " Model: x   |   MNIST data: present\n 256 colours"
+    assert pack_parts(parts, 10, "|").splitlines() == [" " + p for p in parts]
+
+
+async def test_keys_typed_ahead_over_a_slow_link_arrive_in_order(services, tmp_path) -> None:  # noqa: ANN001
+    # Over SSH, keys typed during a lag arrive in one read. Textual applied a text box's own
+    # keys (Ctrl+U, arrows, Enter) after the characters typed behind them: Ctrl+U then a path
+    # left the box empty, and Enter said "Type the path of an image file first".
+    from PIL import Image
+    from textual import events
+    from textual.widgets import Input
+
+    from mnist_tui.tui.screens.predict import PredictScreen
+
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[5:7, 6:22] = 255
+    image[6:24, 17:19] = 255
+    Image.fromarray(image).save(tmp_path / "seven.png")
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        assert isinstance(app.screen, PredictScreen)
+        box = app.screen.query_one("#predict-path", Input)
+        box.value = "an/old/path.png"
+        box.cursor_position = len(box.value)
+        typed = f"{tmp_path}/seven.pnx"
+        burst = [("ctrl+u", None), *((c, c) for c in typed)]
+        burst += [("backspace", None), ("g", "g"), ("left", None), ("left", None), ("home", None)]
+        for key, character in burst:  # one read: no pause between the keys
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        assert box.value == f"{tmp_path}/seven.png" and box.cursor_position == 0
+        for key, character in [("end", None), ("enter", None), ("x", "x")]:
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.shown is not None, "the path typed after Ctrl+U was predicted"
+        assert app.screen.shown.path == f"{tmp_path}/seven.png", "not with the x typed after Enter"
+        view = app.screen.query_one("#predict-result", ArtView)
+        scroll = app.screen.query_one("#predict-scroll")
+        assert scroll.max_scroll_y > 0 and scroll.scroll_y == 0, "the answer's first line shows"
+        assert "Digit" in view.plain.splitlines()[0]
+
+
 def test_fit_columns_drops_whole_columns_least_important_first() -> None:
     from mnist_tui.tui.widgets.fit import fit_columns
 

@@ -23,6 +23,7 @@ from mnist_tui.engine.jobs import Runs
 from mnist_tui.errors import MnistTuiError
 from mnist_tui.tui.screens.base import AppScreen
 from mnist_tui.tui.screens.train import save_view
+from mnist_tui.tui.widgets.fit import pack_parts
 from mnist_tui.tui.widgets.run_charts import RICH_COLOURS, RunCharts, Series
 
 SMOOTHING = (0.0, 0.6, 0.9)
@@ -117,16 +118,24 @@ class CompareScreen(AppScreen):
                                    for r in self.comparison.runs):  # fmt: skip
             self.refresh_view()
 
+    _note: list[str] = []
+
+    def _show_note(self) -> None:
+        """The keys' note, broken between its parts on a narrow window (never "best / epoch")."""
+        note = self.query_one("#compare-note", Static)
+        note.update(pack_parts(self._note, note.size.width or self.app.size.width - 2, "·", 1, ""))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_note)
+
     def refresh_view(self) -> None:
         """Re-read the chosen runs and redraw the charts and the table."""
         error = self.query_one("#compare-error", Static)
-        note = self.query_one("#compare-note", Static)
         smoothing = f"smoothing {self.smoothing:g}" if self.smoothing else "no smoothing"
         scale = "log" if self.log_loss else "linear"
-        note.update(
-            f"{len(self.names)} picked (2-{MAX_COMPARED}) · l: {scale} loss · m: {smoothing}"
-            " · p: save SVG · ◆ best epoch"
-        )
+        self._note = [f"{len(self.names)} picked (2-{MAX_COMPARED})", f"l: {scale} loss",
+                      f"m: {smoothing}", "p: save SVG", "◆ best epoch"]  # fmt: skip
+        self._show_note()
         if len(self.names) > MAX_COMPARED:
             error.update(f"Pick at most {MAX_COMPARED} runs; untick some.")
             return

@@ -30,6 +30,7 @@ from mnist_tui.render import gray_image, probability_bars
 from mnist_tui.render.ascii import ascii_image
 from mnist_tui.tui.screens.base import AppScreen
 from mnist_tui.tui.widgets.canvas import HEIGHT, WIDTH, DrawCanvas
+from mnist_tui.tui.widgets.text_input import InOrderInput
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -216,7 +217,7 @@ class SaveDrawingScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="save-box"):
             yield Static("Save the drawing as PNG (Enter to save, Escape to cancel):")
-            yield Input(self._default, id="save-path")
+            yield InOrderInput(self._default, id="save-path")
             yield Static("", id="save-error", classes="error")
 
     def on_mount(self) -> None:

@@ -20,6 +20,7 @@ from mnist_tui.engine.jobs import Runs, RunState
 from mnist_tui.engine.store import ModelInfo, validate_name
 from mnist_tui.errors import MnistTuiError
 from mnist_tui.tui.screens.base import AppScreen
+from mnist_tui.tui.widgets.text_input import InOrderInput
 
 
 def model_state(info: ModelInfo, active: str | None) -> str:
@@ -78,7 +79,7 @@ class RenameModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"Rename {self.old} to:")
-            yield Input(self.old, id="new-name", validators=[NameValidator()])
+            yield InOrderInput(self.old, id="new-name", validators=[NameValidator()])
             yield Static("", id="rename-error", classes="error")
             yield Label("Enter: rename   Escape: cancel", classes="hint")
 

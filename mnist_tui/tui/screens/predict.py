@@ -19,10 +19,12 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from mnist_tui.paths import is_web_address, meant_path
 from mnist_tui.render import probability_bars
 from mnist_tui.tui.messages import WorkFailed
 from mnist_tui.tui.screens.base import EngineScreen
 from mnist_tui.tui.widgets.art import ArtView, picture, side_by_side
+from mnist_tui.tui.widgets.text_input import InOrderInput
 
 HISTORY_SIZE = 8
 MAX_CANDIDATES = 12
@@ -32,7 +34,9 @@ def path_hint(text: str) -> str:
     """What is at the typed path, in a few words."""
     if not text.strip():
         return "Type an image path: Tab completes, Enter predicts."
-    path = os.path.expanduser(text)
+    if is_web_address(text):
+        return "a web address: download it first (only files can be opened)"
+    path = os.path.expanduser(meant_path(text))
     if os.path.isdir(path):
         return "is a directory"
     if os.path.isfile(path):
@@ -79,7 +83,7 @@ def confidence_words(confidence: float) -> str:
     return "guessing"
 
 
-class PathInput(Input):
+class PathInput(InOrderInput):
     """An Input for file paths: Tab completes instead of moving focus."""
 
     BINDINGS = [Binding("tab", "complete", "Complete path", show=False)]
@@ -265,14 +269,16 @@ class PredictScreen(EngineScreen):
             "Done: / edits the path, a shows activations, ↑↓ Enter re-shows a recent one."
         )
         self.show(prediction)
-        self.query_one("#predict-history", DataTable).focus()
+        # Focus scrolls a widget into view: at 80x24 the table sits under the answer, which
+        # would scroll off the top. The answer is what was asked for; ↑↓ still reach the table.
+        self.query_one("#predict-history", DataTable).focus(scroll_visible=False)
 
     def refresh_history(self) -> None:
         """Fill the recent-predictions table, newest first."""
         table = self.query_one("#predict-history", DataTable)
         table.clear()
         for i, p in enumerate(self.history):
-            name = os.path.basename(p.path or "") or "?"
+            name = os.path.basename(meant_path(p.path or "").rstrip("/")) or "?"
             if getattr(p, "is_number", False):
                 table.add_row(name, p.number or "-", f"{p.confidence:.0%}", key=str(i))
                 continue
@@ -302,6 +308,10 @@ class PredictScreen(EngineScreen):
         if self.why and prediction.guess is not None and id(prediction) not in self.saliency:
             self.explain(prediction)
         self.redraw()
+        # A new answer is read from its first line (the number, or the verdict), wherever the
+        # last one had been scrolled to.
+        scroll = self.query_one("#predict-scroll", VerticalScroll)
+        self.call_after_refresh(scroll.scroll_home, animate=False)
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self.redraw)
@@ -412,6 +422,10 @@ class PredictScreen(EngineScreen):
         if self.why and prediction.guess is not None and id(prediction) not in self.saliency:
             self.explain(prediction)
         self.redraw()
+        # A new answer is read from its first line (the number, or the verdict), wherever the
+        # last one had been scrolled to.
+        scroll = self.query_one("#predict-scroll", VerticalScroll)
+        self.call_after_refresh(scroll.scroll_home, animate=False)
 
     # ------------------------------------------------------------------ keys
 

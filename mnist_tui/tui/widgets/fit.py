@@ -35,3 +35,17 @@ def fit_columns(
             chosen.append(i)
             used += need[i]
     return sorted(chosen)
+
+
+def pack_parts(parts: Sequence[str], width: int, sep: str, gap: int = 3, lead: str = " ") -> str:
+    """``parts`` on as few lines of ``width`` cells as they fit on, each line led by ``lead``
+    and its parts joined by ``sep`` with ``gap`` spaces either side: a line breaks between two
+    parts, never inside one ("256 colours" is not left as "256" and "colours")."""
+    joint = " " * gap + sep + " " * gap
+    lines: list[str] = []
+    for part in parts:
+        if lines and cell_len(lines[-1] + joint + part) <= width:
+            lines[-1] += joint + part
+        else:
+            lines.append(lead + part)
+    return "\n".join(lines)

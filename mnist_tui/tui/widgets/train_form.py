@@ -19,6 +19,7 @@ from textual.widgets import Checkbox, Input, Label, Select
 from mnist_tui.engine.archs import ARCH_INFO
 from mnist_tui.engine.config import TrainConfig, recipe, setting
 from mnist_tui.errors import MnistTuiError
+from mnist_tui.tui.widgets.text_input import InOrderInput
 
 DATASET_TITLES = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
 
@@ -87,11 +88,11 @@ class TrainForm(Grid):
                                              message)  # fmt: skip
                 else:
                     validator = Number(low, s.high, message)
-                yield Input(_text(value), type="integer" if f.type == "int" else "number",
+                yield InOrderInput(_text(value), type="integer" if f.type == "int" else "number",
                             compact=True, id=f.name, validators=[validator],
                             tooltip=s.help)  # fmt: skip
         yield Label("Name", id="label-name")
-        yield Input(placeholder="automatic", compact=True, id="name")
+        yield InOrderInput(placeholder="automatic", compact=True, id="name")
 
     def fill(self, cfg: TrainConfig) -> None:
         """Show a config's values in every field."""
