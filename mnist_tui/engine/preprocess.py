@@ -29,6 +29,7 @@ from mnist_tui.engine.imageops import (
     _erode,
     _horizontal_lines,
     _otsu,
+    _percentile,
     _resize,
     _ruled_lines_and_tilt,
     _stroke_width,
@@ -153,7 +154,7 @@ def _ink_is_dark(grey: np.ndarray) -> bool:
     near_dark, near_light = _closed_region(dark > strong, k), _closed_region(light > strong, k)
     dark = np.where(near_light, 0.0, dark)
     light = np.where(near_dark, 0.0, light)
-    return float(np.percentile(dark, 99.9)) >= float(np.percentile(light, 99.9))
+    return _percentile(dark, 99.9) >= _percentile(light, 99.9)
 
 
 def _background(paper: np.ndarray) -> np.ndarray:
@@ -230,7 +231,7 @@ def _faint_lines(ink: np.ndarray) -> np.ndarray:
     peaks = np.zeros(count + 1, dtype=np.float64)
     np.maximum.at(peaks, labels[inside], lines[inside])
     peaks = peaks[1:]
-    faint = np.concatenate(([False], peaks < FAINT_LINE * float(np.percentile(ink, 99.9))))
+    faint = np.concatenate(([False], peaks < FAINT_LINE * _percentile(ink, 99.9)))
     return np.where(faint[labels], lines, 0.0).astype(ink.dtype)
 
 
@@ -533,9 +534,9 @@ def digit_from_ink(
     if noise is None:
         # Keep the antialiased greys: stretch between the paper noise and the typical stroke.
         outside = ink[~(around | others)]
-        noise = float(np.percentile(outside, 99)) if outside.size else 0.0
+        noise = _percentile(outside, 99) if outside.size else 0.0
     low = min(noise, 0.6 * threshold)
-    high = max(float(np.percentile(ink[kept], 90)), low + 1e-3)
+    high = max(_percentile(ink[kept], 90), low + 1e-3)
     soft = np.clip((ink - low) / (high - low), 0.0, 1.0) * around
     rows = np.nonzero(kept.any(axis=1))[0]
     cols = np.nonzero(kept.any(axis=0))[0]
@@ -577,7 +578,7 @@ def paper_noise(found: InkMap, ink_pixels: np.ndarray) -> float:
     """The paper's noise level away from ``ink_pixels``: the 99th percentile of ink strength."""
     near = _dilate(ink_pixels.astype(np.uint8), 3).astype(bool) | found.lines
     outside = found.ink[~near]
-    return float(np.percentile(outside, 99)) if outside.size else 0.0
+    return _percentile(outside, 99) if outside.size else 0.0
 
 
 def is_mnist_format(grey: np.ndarray) -> bool:
