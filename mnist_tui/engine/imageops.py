@@ -177,6 +177,57 @@ def _vertical_runs(mask: np.ndarray) -> np.ndarray:
     return out.reshape(w, h + 1)[:, :h].T
 
 
+def _best_shear(ys: np.ndarray, xs: np.ndarray, h: int, w: int) -> tuple[np.ndarray, float, int]:
+    """Shear the ink so that tilted lines become rows: each pixel's row under the slope that
+    concentrates the ink most, that slope, and the number of rows."""
+    pad = int(math.ceil(MAX_SLOPE / 2 * w)) + 2
+    n_rows = h + 2 * pad
+    best: tuple[float, np.ndarray, float] | None = None
+
+    def shear(slope: float) -> tuple[float, np.ndarray]:
+        sheared = ys - np.round((xs - w / 2) * slope).astype(np.int64) + pad
+        cover = np.bincount(sheared, minlength=n_rows) / w
+        return float((cover**2).sum()), sheared
+
+    # Coarse steps over a phone's tilt (about 20 degrees either way), then fine ones around
+    # the best.
+    coarse = max(np.linspace(-MAX_SLOPE, MAX_SLOPE, 21), key=lambda m: shear(float(m))[0])
+    for slope in np.clip(np.linspace(coarse - 0.02, coarse + 0.02, 9), -MAX_SLOPE, MAX_SLOPE):
+        score, sheared = shear(float(slope))
+        if best is None or score > best[0]:
+            best = (score, sheared, float(slope))
+    assert best is not None
+    return best[1], best[2], n_rows
+
+
+def _line_rows(sheared: np.ndarray, xs: np.ndarray, n_rows: int, w: int, cover: float):  # noqa: ANN202
+    """Which sheared rows are lines: ink in at least ``cover`` of the columns, a line allowed
+    to wander by a row (slope steps, JPEG)."""
+    occupied = np.zeros((n_rows, w), dtype=bool)
+    occupied[sheared, xs] = True
+    near = occupied.copy()
+    near[1:] |= occupied[:-1]
+    near[:-1] |= occupied[1:]
+    return near.sum(axis=1) >= cover * w
+
+
+def _line_slope(mask: np.ndarray, cover: float = 0.4) -> float:
+    """The slope of the ruled lines in ``mask`` (rows per column, down to the right positive),
+    0 unless two or more lines run across ``cover`` of the width at it: a page turned in the
+    photo, whose lines need not reach both edges of the picture (the table shows past them)."""
+    h, w = mask.shape
+    if min(h, w) < MIN_LINE_SIDE:
+        return 0.0
+    ys, xs = np.nonzero(mask)
+    if ys.size < 2 * cover * w:
+        return 0.0
+    sheared, slope, n_rows = _best_shear(ys, xs, h, w)
+    edges = np.diff(np.concatenate(([0], _line_rows(sheared, xs, n_rows, w, cover), [0])))
+    # Thin bands only (as _horizontal_lines): a smudge or shadow filling many rows is no line.
+    thick = np.nonzero(edges == -1)[0] - np.nonzero(edges == 1)[0] - 2
+    return slope if np.count_nonzero(thick <= max(3, round(0.02 * h))) >= 2 else 0.0
+
+
 def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int, float]:
     """Pixels of long thin near-horizontal lines (±20°) spanning most of the width, their
     count, and their slope (rows per column, down to the right positive; 0 without lines).
@@ -190,31 +241,10 @@ def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int, float]:
     ys, xs = np.nonzero(mask)
     if ys.size < LINE_COVER * w:
         return found, 0, 0.0
-    pad = int(math.ceil(MAX_SLOPE / 2 * w)) + 2
-    n_rows = h + 2 * pad
-    best: tuple[float, np.ndarray, float] | None = None
-
-    def shear(slope: float) -> tuple[float, np.ndarray]:
-        sheared = ys - np.round((xs - w / 2) * slope).astype(np.int64) + pad
-        cover = np.bincount(sheared, minlength=n_rows) / w
-        return float((cover**2).sum()), sheared
-
-    # Shear so a tilted line becomes a row; the best slope concentrates ink most. Coarse
-    # steps over a phone's tilt (about 20 degrees either way), then fine ones around the best.
-    coarse = max(np.linspace(-MAX_SLOPE, MAX_SLOPE, 21), key=lambda m: shear(float(m))[0])
-    for slope in np.clip(np.linspace(coarse - 0.02, coarse + 0.02, 9), -MAX_SLOPE, MAX_SLOPE):
-        score, sheared = shear(float(slope))
-        if best is None or score > best[0]:
-            best = (score, sheared, float(slope))
-    assert best is not None
-    _, sheared, slope = best
-    occupied = np.zeros((n_rows, w), dtype=bool)
-    occupied[sheared, xs] = True
-    # Allow a line to wander by a row (slope steps, JPEG); count columns, not pixels.
-    near = occupied.copy()
-    near[1:] |= occupied[:-1]
-    near[:-1] |= occupied[1:]
-    is_line = near.sum(axis=1) >= LINE_COVER * w
+    # Shear so a tilted line becomes a row; the best slope concentrates ink most.
+    sheared, slope, n_rows = _best_shear(ys, xs, h, w)
+    # Count columns, not pixels.
+    is_line = _line_rows(sheared, xs, n_rows, w, LINE_COVER)
     if not is_line.any():
         return found, 0, 0.0
     max_thick = max(3, round(0.02 * h))

@@ -27,7 +27,7 @@ from mnist_tui.engine.imageops import (
     _components,
     _dilate,
     _erode,
-    _horizontal_lines,
+    _line_slope,
     _otsu,
     _percentile,
     _resize,
@@ -474,9 +474,9 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
     lines, n_lines, tilt = _ruled_lines_and_tilt(mask | ((raw >= threshold) & ~regions))
     if not n_lines and not faint.any():
         # Faint ruled lines that are not straight across (a page turned in the photo) are
-        # below the threshold: their slope is looked for among the faint ink left out.
-        _, n_faint, slope = _horizontal_lines((raw >= 0.5 * threshold) & ~mask)
-        tilt = slope if n_faint >= 2 else 0.0
+        # below the threshold: their slope is looked for among the faint ink left out (not
+        # the table past the page).
+        tilt = _line_slope((raw >= 0.5 * threshold) & ~mask & ~regions)
     lines &= mask
     # Boxes are looked for before ruled lines are taken out too: a row of boxes has its top and
     # bottom edges in line, long enough to pass for a rule, which left the box's sides behind.
