@@ -14,6 +14,9 @@ Methods (a refusal includes "no digit found" by the preprocessing, today's only 
   energy      T·logsumexp(logits/T) below a threshold
   detector    the shipped detector's P(not a digit) above its threshold (what the app does)
   both        detector or max prob
+  predict     what `predict` answers (reads numbers too): refused unless it answers a digit or a
+              number; this is the figure a user sees, where the columns before it judge one
+              preprocessed 28x28 of the whole picture
 Thresholds of max prob and energy refuse 0.5% of the held-out digits the detector's threshold
 was set on (the MNIST validation split and printed digits), never the test set.
 
@@ -89,7 +92,15 @@ def main() -> None:
     thr = {k: float(np.quantile(hs[k], 0.005)) for k in ("msp", "energy")}
     print(f"thresholds: max prob {thr['msp']:.4f}, energy {thr['energy']:.3f}")
 
-    def refused(s: dict[str, np.ndarray], missing: int) -> dict[str, tuple[int, int]]:
+    from mnist_tui.engine.predict import read_number
+
+    def predict_refuses(images: list) -> int:  # noqa: ANN001
+        """How many pictures `predict` answers with neither a digit nor a number."""
+        return sum(read_number(loaded, image).number is None for image in images)
+
+    def refused(
+        s: dict[str, np.ndarray], missing: int, by_predict: int
+    ) -> dict[str, tuple[int, int]]:
         n = len(s["msp"]) + missing
         det = s["detector"] > detector.threshold
         msp = s["msp"] < thr["msp"]
@@ -100,7 +111,9 @@ def main() -> None:
             "detector": int(det.sum()),
             "both": int((det | msp).sum()),
         }
-        return {k: (v + missing, n) for k, v in counts.items()}
+        out = {k: (v + missing, n) for k, v in counts.items()}
+        out["predict"] = (by_predict, n)
+        return out
 
     def through_app(images: list) -> tuple[np.ndarray, int]:  # noqa: ANN001
         kept, missing = [], 0
@@ -112,18 +125,22 @@ def main() -> None:
                 missing += 1
         return np.asarray(kept, dtype=np.float32).reshape(-1, 28, 28), missing
 
-    methods = ["today", "max prob", "energy", "detector", "both"]
+    methods = ["today", "max prob", "energy", "detector", "both", "predict"]
     rows: list[tuple[str, str, dict[str, tuple[int, int]]]] = []
     for f_index, family in enumerate(nd.FAMILIES):
         first = nd.TRAIN_SEEDS + 100_000 * (f_index + 1)
         images = [nd.generate(family, first + i) for i in range(args.per_family)]
         pixels, missing = through_app(images)
         held_out = " (never trained on)" if family in nd.HELD_OUT_FAMILIES else ""
-        rows.append(("non-digit", family + held_out, refused(scores(pixels), missing)))
+        rows.append(("non-digit", family + held_out,
+                     refused(scores(pixels), missing, predict_refuses(images))))  # fmt: skip
         print(f"  {family}: done", flush=True)
 
     test = load_dataset("mnist", args.data_dir, val_size=0).test
-    rows.append(("digit", "MNIST test (10,000)", refused(scores(test.images / 255.0), 0)))
+    mnist_refused = predict_refuses(list(test.images))  # 28x28 uint8: MNIST's own format
+    rows.append(
+        ("digit", "MNIST test (10,000)", refused(scores(test.images / 255.0), 0, mnist_refused))
+    )
     n = args.per_style
     for style, make in imagestyles.STYLES.items():
         if style == "printed":
@@ -133,12 +150,15 @@ def main() -> None:
         else:
             images = [make(i % 10, i) for i in range(n)]
         pixels, missing = through_app(images)
-        rows.append(("digit", f"stroke {style}", refused(scores(pixels), missing)))
+        rows.append(("digit", f"stroke {style}",
+                     refused(scores(pixels), missing, predict_refuses(images))))  # fmt: skip
     rng = np.random.default_rng(0)
     picks = rng.choice(len(test), size=n, replace=False)
     for style, make in HANDWRITTEN.items():
-        pixels, missing = through_app([make(test.images[j], int(j)) for j in picks])
-        rows.append(("digit", f"handwritten {style}", refused(scores(pixels), missing)))
+        images = [make(test.images[j], int(j)) for j in picks]
+        pixels, missing = through_app(images)
+        rows.append(("digit", f"handwritten {style}",
+                     refused(scores(pixels), missing, predict_refuses(images))))  # fmt: skip
 
     print(f"\n{'set':<10} {'images':<34}" + "".join(f"{m:>10}" for m in methods))
     for kind in ("non-digit", "digit"):

@@ -609,7 +609,7 @@ def _print_number(path: str, reading: Any, show: bool, why: Any = None) -> None:
         f"{d.label} {d.confidence:.0%}" if d.digit is not None else f"{d.guess_label}? not a digit"
         for d in reading.digits
     )
-    line = f"{path}: {reading.number or 'not read'} ({len(reading.digits)} digits: {each})"
+    line = f"{path}: {reading.number or 'not read'} ({len(reading.digits)} {reading.unit}: {each})"
     print(line + (f" - {reading.message}" if reading.message else ""))
     if show:
         for pred in reading.digits:

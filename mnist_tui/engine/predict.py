@@ -207,10 +207,27 @@ class NumberReading:
         return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
 
     @property
+    def refused(self) -> int:
+        """How many pieces do not look like digits (with any, no number is read)."""
+        return sum(d.digit is None for d in self.digits)
+
+    @property
+    def unit(self) -> str:
+        """What the pieces of ink are called: "digits" when the number was read, else "pieces"
+        (a word or a label with letters is not a row of digits)."""
+        return "digits" if self.number is not None else "pieces"
+
+    @property
     def message(self) -> str:
-        """ "" or one sentence: the single digit's note, or which digits are uncertain."""
+        """ "" or one sentence: the single digit's note, why no number was read, or which
+        digits are uncertain."""
         if not self.is_number:
             return self.digits[0].message if self.digits else "No digit found in the image."
+        if self.refused:
+            return (
+                f"{self.refused} of {len(self.digits)} pieces do not look like digits (letters"
+                " or marks?); crop the picture to the number."
+            )
         unsure = [
             f"{i + 1} ({d.confidence:.0%})"
             for i, d in enumerate(self.digits)
@@ -246,8 +263,14 @@ class NumberReading:
         return out
 
 
-# How much a candidate digit the "not a digit" detector would refuse still counts (see below).
+# How much a candidate digit the "not a digit" detector would refuse still counts (see below;
+# segment.REFUSED takes a best probability under 0.01 for a refused piece).
 REFUSED_PIECE = 1e-3
+# An accepted piece counts (1 - P(not a digit)) to this power: two overlapping digits read as
+# one ("41" as a 4) look a little less like a digit than either alone. With segment's looser
+# "short" rule, 2 against 1 kept single digits whole (2 of 600 split, not 5) and read as many
+# numbers on the tuning seeds (benchmarks/number_reading.py --seed 7 and 3).
+DOUBT_POWER = 2.0
 
 
 def _number_classifier(loaded: LoadedModel):  # noqa: ANN202
@@ -265,7 +288,7 @@ def _number_classifier(loaded: LoadedModel):  # noqa: ANN202
         scores = detector.scores(batch)
         # A piece the detector would refuse makes the number unreadable: such a way of
         # splitting loses to any whose pieces are all accepted.
-        looks = np.where(scores > detector.threshold, REFUSED_PIECE, 1.0 - scores)
+        looks = np.where(scores > detector.threshold, REFUSED_PIECE, (1.0 - scores) ** DOUBT_POWER)
         return probs * looks[:, None]
 
     return classify

@@ -2,19 +2,20 @@
 
 The ink the preprocessing found (ruled lines already gone) is labelled into connected parts
 (``scipy.ndimage.label``, boxes by ``find_objects``). Parts are kept when they stand in the row
-of the largest part and are big enough to be a stroke: dots and specks are ignored. Parts that
-overlap horizontally (a broken stroke, the bar of a 5 drawn apart, or a 1 under a 7's bar) form
-one group. Each group has several readings: as one digit, parted between its pieces, or cut
-into 2-6 touching digits where the fewest strokes cross a column, or in two along a path that
-bends through the gap between overlapping digits (a 1 under a 4's arm). Each piece is preprocessed
-like a single digit (:func:`~mnist_tui.engine.preprocess.digit_from_ink`); with a classifier,
-the reading whose pieces the model is surest of, less what the shapes say against it (a piece
-far wider than a digit, a cut across several strokes, each extra digit), wins.
+of the largest part and are big enough to be a stroke: dots, specks and commas are ignored.
+Parts that overlap horizontally (a broken stroke, the bar of a 5 drawn apart, or a 1 under a
+7's bar) form one group. Each group has several readings: as one digit, parted between its
+pieces, or cut into 2-6 touching digits where the fewest strokes cross a column, or in two along
+a path that bends through the gap between overlapping digits (a 1 under a 4's arm). Each piece
+is preprocessed like a single digit (:func:`~mnist_tui.engine.preprocess.digit_from_ink`);
+with a classifier, the reading whose pieces the model is surest of, less what the shapes say
+against it (a piece far wider than a digit, a cut across several strokes, each extra digit),
+wins.
 
-Measured with benchmarks/number_reading.py (BENCHMARKS.md §3b): 91% of 2-4 digit handwritten
-numbers read exactly (93% with gaps from touching to wide, 84% when the handwriting overlaps;
-97% on the seed the costs were tuned on); 1-3% of single digits (very flat ones) are read as
-two.
+Measured with benchmarks/number_reading.py (BENCHMARKS.md §3b, seed 0): 91.5% of 2-4 digit
+handwritten numbers read exactly (94% with gaps from touching to wide, 84% when the handwriting
+overlaps; costs tuned on seeds 7 and 3); 1-3% of single digits (very flat ones) are read as
+two; a letter, scribble or symbol between two digits reads as a number in 8 of 40.
 """
 
 from __future__ import annotations
@@ -50,8 +51,11 @@ SPLIT_COST = 0.3
 CUT_STROKE_COST = 1.0
 SLIVER_PENALTY = 5.0
 # A piece much shorter than the row is not a digit: with candidates the "not a digit" detector
-# would refuse scored down, 3.0 let a letter Y be read as "11" (its arm as a short 1).
+# would refuse scored down, 3.0 let a letter Y be read as "11" (its arm as a short 1). Short
+# means under SHORT_HEIGHT of the row's height, or under SHORT_SIZE of it both ways.
 SHORT_PENALTY = 8.0
+SHORT_HEIGHT = 0.5
+SHORT_SIZE = 0.6
 # Parting pieces that do not touch costs less than cutting through ink.
 SEPARATE_COST = 0.15
 # A bending cut (see _path_cut) keeps within this fraction of the row's height of where it
@@ -62,12 +66,22 @@ PATH_DRIFT = 0.02
 # A bending cut parts two digits only: it costs more than a straight one, so that three
 # touching digits are not read as two with one piece holding a pair ("947" as 4 and 7).
 PATH_COST = 0.3
+# Ink narrower than this fraction of the row's height is one thing: when ``classify`` refuses
+# it whole (its best probability under REFUSED, as predict's number classifier scales a piece
+# the "not a digit" detector refuses), it is not cut into digits. Letters, scribbles and
+# symbols between two digits read as a number: 46 -> 29 of 160, for 2 of 1,000 numbers lost
+# (narrow overlapping pairs); 0.8 gave 19, but lost 6.
+NARROW = 0.7
+REFUSED = 0.01
 # At most this many touching digits are looked for in one piece of ink.
 MAX_TOUCHING = 6
 # A batch of (N, 28, 28) images to their (N, 10) probabilities.
 Classifier = Callable[[np.ndarray], np.ndarray]
 # Parts smaller than this (as a fraction of the row's height, both ways) are dots and specks.
 SPECK = 0.3
+# A separate mark shorter than 0.6 of the row and narrower than this fraction of its height is
+# a comma or a speck, not a digit.
+SLIVER = 0.1
 # Parts overlapping horizontally by this fraction of the narrower one belong to one digit.
 OVERLAP = 0.4
 
@@ -187,17 +201,27 @@ class DigitGroup:
     mask: np.ndarray
     options: list[list[np.ndarray]]
     penalties: list[float]
+    # Narrower than two digits side by side: if the whole is not a digit, neither are its
+    # pieces (a letter between digits cut into "11").
+    narrow: bool = False
 
 
 def _piece_penalty(piece: np.ndarray, row_height: float) -> float:
     rows = np.nonzero(piece.any(axis=1))[0]
     cols = np.nonzero(piece.any(axis=0))[0]
-    height = rows[-1] - rows[0] + 1
-    aspect = (cols[-1] - cols[0] + 1) / max(height, 0.8 * row_height)
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    aspect = width / max(height, 0.8 * row_height)
     wide = max(0.0, aspect - WIDE_ASPECT) / WIDE_SCALE
     penalty = wide * wide + (SLIVER_PENALTY if aspect < 0.12 else 0.0)
-    # A piece much shorter than the row is a broken stroke (the bar of a 5), not a digit.
-    return penalty + (SHORT_PENALTY if height < 0.6 * row_height else 0.0)
+    return penalty + (SHORT_PENALTY if _is_short(width, height, row_height) else 0.0)
+
+
+def _is_short(width: int, height: int, row_height: float) -> bool:
+    """A piece much shorter than the row is a broken stroke (the bar of a 5), not a digit; but a
+    flat 2 or 5 beside a tall digit is barely half its height, and as wide as a digit: only
+    pieces small both ways, or very short, count (flat digits parted from an overlapping
+    neighbour were refused as short: "82" not read, "354" read as 34)."""
+    return height < SHORT_HEIGHT * row_height or max(width, height) < SHORT_SIZE * row_height
 
 
 def _two_way_cuts(window: np.ndarray, row_height: float) -> list[int]:
@@ -329,14 +353,18 @@ def digit_groups(parts: _Components) -> list[DigitGroup]:
     out = []
     for group in groups:
         rows_ok = group.height >= 0.4 * row_height
-        if not rows_ok and len(groups) > 1:
+        # A comma or a stroke of dirt beside the digits: short, and thinner than a tenth of the
+        # row's height (as a digit, it read "181" as 1181).
+        sliver = group.height < 0.6 * row_height and group.width < SLIVER * row_height
+        if (not rows_ok or sliver) and len(groups) > 1:
             continue  # a dash or a stray mark, much shorter than the digits
         mask = np.isin(parts.labels, group.members)
         options = [([mask], _piece_penalty(mask, row_height))]
         if group.width >= 0.5 * row_height or len(group.members) > 1:
             options += _column_options(mask, group, row_height)
             options += _member_options(parts, group, row_height)
-        out.append(DigitGroup(mask, [o[0] for o in options], [o[1] for o in options]))
+        narrow = group.width < NARROW * row_height
+        out.append(DigitGroup(mask, [o[0] for o in options], [o[1] for o in options], narrow))
     return out or [DigitGroup(np.zeros((h, w), bool), [[np.zeros((h, w), bool)]], [0.0])]
 
 
@@ -392,6 +420,9 @@ def read_digits(
             sum(float(np.log(max(confidence.get(id(pre), 0.0), 1e-6))) for pre in way) - penalty
             for way, penalty in zip(ways, group.penalties, strict=True)
         ]
+        whole = ways[0][0]
+        if group.narrow and confidence.get(id(whole), 0.0) < REFUSED:
+            scores = scores[:1]  # refused as a whole, and too narrow to hold two digits
         chosen += ways[int(np.argmax(scores))]
     if len(chosen) <= 1:
         # One digit: exactly what the single-digit pipeline would answer.

@@ -386,12 +386,17 @@ class PredictScreen(EngineScreen):
         if reading is None:
             strip.set_lines([])
             return
-        head = Text(f"Number {reading.number or '-'}", style="bold green")
-        head.append(
-            f"  {len(reading.digits)} digits, {reading.confidence:.1%} for all of them;"
-            f" [ ] choose a digit (now {self.digit_index + 1})",
-            style="bold",
-        )
+        n, chosen = len(reading.digits), self.digit_index + 1
+        if reading.number is None:
+            head = Text("Not read as a number", style="bold yellow")
+            head.append(f"  {n} pieces; [ ] choose one (now {chosen})", style="bold")
+        else:
+            head = Text(f"Number {reading.number}", style="bold green")
+            head.append(
+                f"  {n} digits, {reading.confidence:.1%} for all of them;"
+                f" [ ] choose a digit (now {chosen})",
+                style="bold",
+            )
         lines = [head]
         if reading.message:
             lines.append(Text(reading.message, style="yellow"))
