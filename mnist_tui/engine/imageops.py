@@ -91,6 +91,20 @@ def _resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(resized.resize(size, method), dtype=np.float32)
 
 
+def _percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear, no NaNs), the same number, about 5x faster on a
+    working-size picture: np.percentile also partitions for a NaN check (1.7 ms of a 40 ms
+    preprocess, twice); here one partition at the lower index, the next value is the minimum
+    above it, and np.percentile interpolates between the two exactly as it would."""
+    flat = np.ravel(values)
+    index = q / 100 * (flat.size - 1)
+    lo = int(math.floor(index))
+    part = np.partition(flat, lo)
+    above = part[lo + 1 :].min() if lo + 1 < flat.size else part[lo]
+    pair = np.array([part[lo], above], dtype=flat.dtype)
+    return float(np.percentile(pair, (index - lo) * 100))
+
+
 def _otsu(values: np.ndarray) -> float:
     """Otsu's threshold of values in [0, 1]."""
     hist = np.bincount(np.clip((values * 255).astype(np.int64), 0, 255).ravel(), minlength=256)
@@ -163,46 +177,76 @@ def _vertical_runs(mask: np.ndarray) -> np.ndarray:
     return out.reshape(w, h + 1)[:, :h].T
 
 
-def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """Pixels of long thin near-horizontal lines (±20°) spanning most of the width, and their
-    count.
-
-    Ink that continues above or below a line (a digit's stroke crossing it) is kept.
-    """
-    h, w = mask.shape
-    found = np.zeros_like(mask)
-    if min(h, w) < MIN_LINE_SIDE:
-        return found, 0
-    ys, xs = np.nonzero(mask)
-    if ys.size < LINE_COVER * w:
-        return found, 0
+def _best_shear(ys: np.ndarray, xs: np.ndarray, h: int, w: int) -> tuple[np.ndarray, float, int]:
+    """Shear the ink so that tilted lines become rows: each pixel's row under the slope that
+    concentrates the ink most, that slope, and the number of rows."""
     pad = int(math.ceil(MAX_SLOPE / 2 * w)) + 2
     n_rows = h + 2 * pad
-    best: tuple[float, np.ndarray] | None = None
+    best: tuple[float, np.ndarray, float] | None = None
 
     def shear(slope: float) -> tuple[float, np.ndarray]:
         sheared = ys - np.round((xs - w / 2) * slope).astype(np.int64) + pad
         cover = np.bincount(sheared, minlength=n_rows) / w
         return float((cover**2).sum()), sheared
 
-    # Shear so a tilted line becomes a row; the best slope concentrates ink most. Coarse
-    # steps over a phone's tilt (about 20 degrees either way), then fine ones around the best.
+    # Coarse steps over a phone's tilt (about 20 degrees either way), then fine ones around
+    # the best.
     coarse = max(np.linspace(-MAX_SLOPE, MAX_SLOPE, 21), key=lambda m: shear(float(m))[0])
     for slope in np.clip(np.linspace(coarse - 0.02, coarse + 0.02, 9), -MAX_SLOPE, MAX_SLOPE):
         score, sheared = shear(float(slope))
         if best is None or score > best[0]:
-            best = (score, sheared)
+            best = (score, sheared, float(slope))
     assert best is not None
-    sheared = best[1]
+    return best[1], best[2], n_rows
+
+
+def _line_rows(sheared: np.ndarray, xs: np.ndarray, n_rows: int, w: int, cover: float):  # noqa: ANN202
+    """Which sheared rows are lines: ink in at least ``cover`` of the columns, a line allowed
+    to wander by a row (slope steps, JPEG)."""
     occupied = np.zeros((n_rows, w), dtype=bool)
     occupied[sheared, xs] = True
-    # Allow a line to wander by a row (slope steps, JPEG); count columns, not pixels.
     near = occupied.copy()
     near[1:] |= occupied[:-1]
     near[:-1] |= occupied[1:]
-    is_line = near.sum(axis=1) >= LINE_COVER * w
+    return near.sum(axis=1) >= cover * w
+
+
+def _line_slope(mask: np.ndarray, cover: float = 0.4) -> float:
+    """The slope of the ruled lines in ``mask`` (rows per column, down to the right positive),
+    0 unless two or more lines run across ``cover`` of the width at it: a page turned in the
+    photo, whose lines need not reach both edges of the picture (the table shows past them)."""
+    h, w = mask.shape
+    if min(h, w) < MIN_LINE_SIDE:
+        return 0.0
+    ys, xs = np.nonzero(mask)
+    if ys.size < 2 * cover * w:
+        return 0.0
+    sheared, slope, n_rows = _best_shear(ys, xs, h, w)
+    edges = np.diff(np.concatenate(([0], _line_rows(sheared, xs, n_rows, w, cover), [0])))
+    # Thin bands only (as _horizontal_lines): a smudge or shadow filling many rows is no line.
+    thick = np.nonzero(edges == -1)[0] - np.nonzero(edges == 1)[0] - 2
+    return slope if np.count_nonzero(thick <= max(3, round(0.02 * h))) >= 2 else 0.0
+
+
+def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """Pixels of long thin near-horizontal lines (±20°) spanning most of the width, their
+    count, and their slope (rows per column, down to the right positive; 0 without lines).
+
+    Ink that continues above or below a line (a digit's stroke crossing it) is kept.
+    """
+    h, w = mask.shape
+    found = np.zeros_like(mask)
+    if min(h, w) < MIN_LINE_SIDE:
+        return found, 0, 0.0
+    ys, xs = np.nonzero(mask)
+    if ys.size < LINE_COVER * w:
+        return found, 0, 0.0
+    # Shear so a tilted line becomes a row; the best slope concentrates ink most.
+    sheared, slope, n_rows = _best_shear(ys, xs, h, w)
+    # Count columns, not pixels.
+    is_line = _line_rows(sheared, xs, n_rows, w, LINE_COVER)
     if not is_line.any():
-        return found, 0
+        return found, 0, 0.0
     max_thick = max(3, round(0.02 * h))
     candidate = np.zeros(ys.size, dtype=bool)
     allowed = np.zeros(ys.size, dtype=np.int64)
@@ -220,14 +264,22 @@ def _horizontal_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
         allowed[in_band] = max(thick, 1) + 2
         count += 1
     if not count:
-        return found, 0
+        return found, 0, 0.0
     runs = _vertical_runs(mask)[ys, xs]
     remove = candidate & (runs <= allowed)
     found[ys[remove], xs[remove]] = True
-    return found, count
+    return found, count, slope
 
 
 def _ruled_lines(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    across, n_across = _horizontal_lines(mask)
-    down, n_down = _horizontal_lines(mask.T)
-    return across | down.T, n_across + n_down
+    """Pixels of ruled (and grid) lines across and down the picture, and how many there are."""
+    lines, count, _ = _ruled_lines_and_tilt(mask)
+    return lines, count
+
+
+def _ruled_lines_and_tilt(mask: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """:func:`_ruled_lines`, plus the slope of the lines across (0 when fewer than two): the
+    page's tilt in the picture, which the writing on it shares."""
+    across, n_across, slope = _horizontal_lines(mask)
+    down, n_down, _ = _horizontal_lines(mask.T)
+    return across | down.T, n_across + n_down, slope if n_across >= 2 else 0.0

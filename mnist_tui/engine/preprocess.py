@@ -27,9 +27,11 @@ from mnist_tui.engine.imageops import (
     _components,
     _dilate,
     _erode,
+    _line_slope,
     _otsu,
+    _percentile,
     _resize,
-    _ruled_lines,
+    _ruled_lines_and_tilt,
     _stroke_width,
     _vertical_runs,
 )
@@ -51,6 +53,10 @@ POLARITY_SIDE = 128
 # than this fraction of the writing are taken out before the threshold (see _faint_lines).
 LINE_SPAN = 0.4
 FAINT_LINE = 0.6
+# Ruled lines sloping more than this (about 3 degrees) turn the digit back upright with them.
+MIN_TILT = 0.05
+# A piece along the border this convex (area over its row and column spans) is not writing.
+WEDGE_FILL = 0.9
 
 
 @dataclass
@@ -94,6 +100,23 @@ def _touching_border(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, touching)
 
 
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with its holes filled: ndimage.binary_fill_holes's result (the background
+    4-connected to the border stays), by one labelling instead of its repeated dilations
+    (several times faster on the polarity test's small picture)."""
+    labels, _ = ndimage.label(~mask)
+    rim = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    return mask | ~np.isin(labels, rim[rim > 0]) & (labels > 0)
+
+
+def _closed_region(mask: np.ndarray, size: int) -> np.ndarray:
+    """``mask`` closed by a ``size`` square, holes filled: the region its parts nearly enclose.
+    (A grey closing on 0/1 is the binary closing, several times faster than ndimage's.)"""
+    if not mask.any():
+        return mask
+    return _fill_holes(_closing(mask.astype(np.float32), size) > 0)
+
+
 def _ink_is_dark(grey: np.ndarray) -> bool:
     """True for dark ink on light paper, judged by a clean border or else by the thin features.
 
@@ -120,11 +143,18 @@ def _ink_is_dark(grey: np.ndarray) -> bool:
     # A feature enclosed by the other kind is a hole in a stroke's loop, not ink; one that
     # touches the border is a shadow's or a page's corner cut off by the picture's edge.
     dark_mask, light_mask = dark > 0.1, light > 0.1
-    dark_holes = ndimage.binary_fill_holes(dark_mask) & ~dark_mask
-    light_holes = ndimage.binary_fill_holes(light_mask) & ~light_mask
+    dark_holes = _fill_holes(dark_mask) & ~dark_mask
+    light_holes = _fill_holes(light_mask) & ~light_mask
     dark = np.where(light_holes | _touching_border(dark_mask), 0.0, dark)
     light = np.where(dark_holes | _touching_border(light_mask), 0.0, light)
-    return float(np.percentile(dark, 99.9)) >= float(np.percentile(light, 99.9))
+    # A gap the strokes nearly close (the open arms of a 3, the top of a 4, the paper between
+    # a number's digits) is as thin as a stroke and as strong: what lies within the other
+    # kind's strong features, closed by the same width, is not ink either.
+    strong = 0.3 * max(float(dark.max()), float(light.max()))
+    near_dark, near_light = _closed_region(dark > strong, k), _closed_region(light > strong, k)
+    dark = np.where(near_light, 0.0, dark)
+    light = np.where(near_dark, 0.0, light)
+    return _percentile(dark, 99.9) >= _percentile(light, 99.9)
 
 
 def _background(paper: np.ndarray) -> np.ndarray:
@@ -201,7 +231,7 @@ def _faint_lines(ink: np.ndarray) -> np.ndarray:
     peaks = np.zeros(count + 1, dtype=np.float64)
     np.maximum.at(peaks, labels[inside], lines[inside])
     peaks = peaks[1:]
-    faint = np.concatenate(([False], peaks < FAINT_LINE * float(np.percentile(ink, 99.9))))
+    faint = np.concatenate(([False], peaks < FAINT_LINE * _percentile(ink, 99.9)))
     return np.where(faint[labels], lines, 0.0).astype(ink.dtype)
 
 
@@ -225,7 +255,35 @@ def _border_regions(mask: np.ndarray) -> np.ndarray:
     solid = ndimage.minimum_filter(mask.astype(np.uint8), size=size, mode="nearest") > 0
     solid_area = np.bincount(labels[solid], minlength=count + 1)
     drop = [int(c) for c in candidates if solid_area[c] >= 0.25 * areas[c]]
+    rest = [int(c) for c in candidates if solid_area[c] < 0.25 * areas[c]]
+    if rest:
+        boxes = ndimage.find_objects(labels, max_label=max(rest))
+        drop += [c for c in rest if _is_wedge(labels[boxes[c - 1]] == c, h, w)]
     return np.isin(labels, drop) if drop else np.zeros_like(mask)
+
+
+def _filled_fraction(piece: np.ndarray) -> float:
+    """The piece's area over that of the piece with every row's and every column's span
+    filled in: 1 for a convex shape, far less for a stroke that bends (a 0, a 7's bar and stem).
+
+    Written here because ndimage has no convex hull, and scipy.spatial's import costs more than
+    this; spans by row and column are exact for the triangles it is meant for.
+    """
+    filled = 0
+    for spans in (piece, piece.T):
+        rows = spans.any(axis=1)
+        first = np.argmax(spans[rows], axis=1)
+        last = spans.shape[1] - np.argmax(spans[rows][:, ::-1], axis=1)
+        filled = max(filled, int((last - first).sum()))
+    return float(piece.sum()) / max(filled, 1)
+
+
+def _is_wedge(piece: np.ndarray, h: int, w: int) -> bool:
+    """A thin wedge of the table where the page runs off the picture: without the ruled lines
+    that run into it (an opening a few pixels wide), a convex piece, as no digit is."""
+    size = max(3, round(0.015 * min(h, w)))
+    body = ndimage.binary_opening(piece, structure=np.ones((size, size), dtype=bool))
+    return bool(body.sum() >= 0.5 * piece.sum()) and _filled_fraction(body) >= WEDGE_FILL
 
 
 def _frames(parts: _Components) -> np.ndarray:
@@ -380,6 +438,8 @@ class InkMap:
     thumb: np.ndarray
     thumb_scale: float
     source: tuple[int, int]
+    # The ruled lines' slope (rows per column): the page is turned by this much in the photo.
+    tilt: float = 0.0
 
 
 def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed:
@@ -399,7 +459,8 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
     if float(ink.max()) < MIN_CONTRAST:
         return _not_found("No digit found: the image is blank.", thumb, source)
     raw = ink
-    ink = np.clip(raw - _faint_lines(raw), 0.0, 1.0)
+    faint = _faint_lines(raw)
+    ink = np.clip(raw - faint, 0.0, 1.0)
     threshold = max(_otsu(ink), MIN_CONTRAST)
     mask = ink >= threshold
     regions = _border_regions(mask)
@@ -410,7 +471,12 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
             mask = rest
     # Ruled lines are found whole, before faint lines were taken out of them (a slanted rule
     # loses only the straight stretches the faint-line opening fits).
-    lines, n_lines = _ruled_lines(mask | ((raw >= threshold) & ~regions))
+    lines, n_lines, tilt = _ruled_lines_and_tilt(mask | ((raw >= threshold) & ~regions))
+    if not n_lines and not faint.any():
+        # Faint ruled lines that are not straight across (a page turned in the photo) are
+        # below the threshold: their slope is looked for among the faint ink left out (not
+        # the table past the page).
+        tilt = _line_slope((raw >= 0.5 * threshold) & ~mask & ~regions)
     lines &= mask
     # Boxes are looked for before ruled lines are taken out too: a row of boxes has its top and
     # bottom edges in line, long enough to pass for a rule, which left the box's sides behind.
@@ -433,7 +499,7 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
         return _not_found(
             "No digit found: there are only specks, nothing the size of a digit.", thumb, source
         )
-    return InkMap(ink, threshold, lines, parts, thumb, thumb_scale, source)
+    return InkMap(ink, threshold, lines, parts, thumb, thumb_scale, source, tilt)
 
 
 def digit_from_ink(
@@ -468,15 +534,21 @@ def digit_from_ink(
     if noise is None:
         # Keep the antialiased greys: stretch between the paper noise and the typical stroke.
         outside = ink[~(around | others)]
-        noise = float(np.percentile(outside, 99)) if outside.size else 0.0
+        noise = _percentile(outside, 99) if outside.size else 0.0
     low = min(noise, 0.6 * threshold)
-    high = max(float(np.percentile(ink[kept], 90)), low + 1e-3)
+    high = max(_percentile(ink[kept], 90), low + 1e-3)
     soft = np.clip((ink - low) / (high - low), 0.0, 1.0) * around
     rows = np.nonzero(kept.any(axis=1))[0]
     cols = np.nonzero(kept.any(axis=0))[0]
     top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, h)
     left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, w)
-    crop = _normalise_strokes(soft[top:bottom, left:right])
+    crop = soft[top:bottom, left:right]
+    if abs(found.tilt) >= MIN_TILT:
+        # Writing follows the lines: a page turned in the photo turns the digit with it
+        # (a 3 turned by 15 degrees read as a 7).
+        angle = math.degrees(math.atan(found.tilt))
+        crop = _crop_to_ink(np.clip(ndimage.rotate(crop, angle, order=1), 0.0, 1.0), 0.02)
+    crop = _normalise_strokes(crop)
     if crop.size == 0:
         return _not_found("No digit found: the image is blank.", found.thumb, found.source)
     pixels = _fit_and_centre(crop)
@@ -506,7 +578,7 @@ def paper_noise(found: InkMap, ink_pixels: np.ndarray) -> float:
     """The paper's noise level away from ``ink_pixels``: the 99th percentile of ink strength."""
     near = _dilate(ink_pixels.astype(np.uint8), 3).astype(bool) | found.lines
     outside = found.ink[~near]
-    return float(np.percentile(outside, 99)) if outside.size else 0.0
+    return _percentile(outside, 99) if outside.size else 0.0
 
 
 def is_mnist_format(grey: np.ndarray) -> bool:
