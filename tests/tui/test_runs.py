@@ -73,7 +73,8 @@ async def test_sigkill_then_a_new_app_attaches_and_sees_history_and_live_progres
 ) -> None:
     root = store_dir
     monkeypatch.chdir(tmp_path)
-    ui = _ui(data_dir, root, "start", "killed", epochs=40)
+    # Stopped by x below, long before its last epoch even on a busy machine (40 could finish).
+    ui = _ui(data_dir, root, "start", "killed", epochs=400)
     _read_until(ui, "EPOCHS", min_epochs=2)
     ui.kill()
     ui.wait(timeout=10)
