@@ -129,3 +129,38 @@ async def test_a_fashion_session_answers_a_row_of_shoes_as_one_item(
         assert "No item found" in result and "digit" not in result.lower()
         table = app.screen.query_one("#predict-history", DataTable)
         assert str(table.get_row_at(0)[2]) == "no item"
+
+
+async def test_at_80x24_a_long_label_keeps_every_piece_and_the_whole_note(
+    services,  # noqa: ANN001
+) -> None:
+    """A door sign ("Room 42") is 7 pieces, 2 of them letters: on 80 columns the note wraps and
+    the pieces go on two rows, where both were cut at the window's edge."""
+    import numpy as np
+
+    from mnist_tui.engine.predict import NumberReading, Prediction
+
+    def piece(digit: int | None) -> Prediction:
+        probs = [0.0] * 10
+        probs[8 if digit is None else digit] = 0.99
+        return Prediction(
+            digit, 0.99, probs, np.zeros((28, 28), np.float32), True, "",
+            guess=8 if digit is None else digit, rejected=digit is None,
+        )  # fmt: skip
+
+    reading = NumberReading([piece(d) for d in (None, 0, 0, None, 1, 4, 2)], "room42.png")
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        app.screen.show(reading)
+        await pilot.pause()
+        strip = app.screen.query_one("#predict-number", ArtView)
+        lines = strip.plain.splitlines()
+        assert lines[0].startswith("Not read as a number  7 pieces")
+        scroll = app.screen.query_one("#predict-scroll")
+        assert max(len(line) for line in lines) <= scroll.size.width, "nothing is cut"
+        assert reading.message in " ".join(line.strip() for line in lines)
+        # Each piece's caption: "8?" for a refused one, "0 99%" for a digit; all seven shown.
+        captions = [word for line in lines[1:] for word in line.split() if word[-1] in "?%"]
+        assert captions == ["▸8?", "99%", "99%", "8?", "99%", "99%", "99%"]

@@ -8,6 +8,7 @@ A picture of a number shows the number and each digit's 28x28; [ and ] select a 
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -397,9 +398,12 @@ class PredictScreen(EngineScreen):
                 f" [ ] choose a digit (now {chosen})",
                 style="bold",
             )
+        # The strip's lines do not wrap: the note is wrapped here, and the digits' tiles go on
+        # as many rows as the window needs (a 7-piece label on 80 columns).
+        room = max(24, self.query_one("#predict-scroll", VerticalScroll).size.width - 4)
         lines = [head]
         if reading.message:
-            lines.append(Text(reading.message, style="yellow"))
+            lines += [Text(line, style="yellow") for line in textwrap.wrap(reading.message, room)]
         rows = 4 if self.ascii else 5
         # Below this height the digits' pictures would push the ten bars off an 80x24 screen;
         # the chosen digit's 28x28 is still shown whole below, so only the captions stay.
@@ -413,7 +417,10 @@ class PredictScreen(EngineScreen):
             pictures = picture(d.pixels, 2 * rows, rows, self.ascii) if with_pictures else []
             tiles.append([caption, *pictures])
         width = max(7, 2 * rows)
-        lines += side_by_side(tiles, [width] * len(tiles), gap=2)
+        per_row = max(1, (room + 2) // (width + 2))
+        for start in range(0, len(tiles), per_row):
+            row = tiles[start : start + per_row]
+            lines += side_by_side(row, [width] * len(row), gap=2)
         strip.set_lines(lines)
 
     def action_digit(self, step: int) -> None:
