@@ -205,9 +205,26 @@ class DigitGroup:
     mask: np.ndarray
     options: list[list[np.ndarray]]
     penalties: list[float]
-    # Narrower than two digits side by side: if the whole is not a digit, neither are its
-    # pieces (a letter between digits cut into "11").
-    narrow: bool = False
+    # Narrower than two digits side by side, or (alone in the picture) holding marks inside a
+    # loop: if the whole is not a digit, neither are its pieces (a letter between digits cut
+    # into "11", a smiley face into "13").
+    keep_whole: bool = False
+
+
+def _encloses(parts: _Components, group: _Group) -> bool:
+    """True when one of the group's parts lies inside a closed loop of another, as a face's
+    eyes and mouth inside its outline: the loops of touching digits hold no separate marks."""
+    from scipy import ndimage
+
+    if len(group.members) < 2:
+        return False
+    labels = parts.labels[group.top : group.bottom + 1, group.left : group.right + 1]
+    for member in group.members:
+        own = labels == member
+        inside = ndimage.binary_fill_holes(own) & ~own
+        if inside.any() and (inside & (labels >= 0) & ~own).any():
+            return True
+    return False
 
 
 def _piece_penalty(piece: np.ndarray, row_height: float) -> float:
@@ -367,8 +384,11 @@ def digit_groups(parts: _Components) -> list[DigitGroup]:
         if group.width >= 0.5 * row_height or len(group.members) > 1:
             options += _column_options(mask, group, row_height)
             options += _member_options(parts, group, row_height)
-        narrow = group.width < (LONE_NARROW if len(groups) == 1 else NARROW) * row_height
-        out.append(DigitGroup(mask, [o[0] for o in options], [o[1] for o in options], narrow))
+        lone = len(groups) == 1
+        keep_whole = group.width < (LONE_NARROW if lone else NARROW) * row_height or (
+            lone and _encloses(parts, group)
+        )
+        out.append(DigitGroup(mask, [o[0] for o in options], [o[1] for o in options], keep_whole))
     return out or [DigitGroup(np.zeros((h, w), bool), [[np.zeros((h, w), bool)]], [0.0])]
 
 
@@ -425,8 +445,8 @@ def read_digits(
             for way, penalty in zip(ways, group.penalties, strict=True)
         ]
         whole = ways[0][0]
-        if group.narrow and confidence.get(id(whole), 0.0) < REFUSED:
-            scores = scores[:1]  # refused as a whole, and too narrow to hold two digits
+        if group.keep_whole and confidence.get(id(whole), 0.0) < REFUSED:
+            scores = scores[:1]  # refused as a whole, and not digits side by side
         chosen += ways[int(np.argmax(scores))]
     if len(chosen) <= 1:
         # One digit: exactly what the single-digit pipeline would answer.

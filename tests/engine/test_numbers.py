@@ -243,3 +243,25 @@ def test_a_letter_between_two_digits_is_rarely_read_as_a_number(
         image = _written([_glyph(3, i), letter, _glyph(1, i + 1)], [0.15, 0.15])
         read.append(read_number(shipped, image).number)
     assert sum(number is not None for number in read) <= 3, read
+
+
+@pytest.mark.parametrize("width", [4, 8])
+def test_a_smiley_face_is_not_read_as_a_number(
+    shipped,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+    width: int,
+) -> None:
+    """A face (an outline with eyes and a mouth inside) is refused, not cut into digits: its
+    left arc passed for a 1 and the right one with the mouth for a 3 ("13")."""
+    from PIL import ImageDraw
+
+    monkeypatch.delenv("MNIST_TUI_DETECTOR", raising=False)
+    page = Image.new("L", (240, 240), 255)
+    draw = ImageDraw.Draw(page)
+    draw.ellipse((30, 30, 210, 210), outline=0, width=width)
+    for x in (85, 145):
+        draw.ellipse((x - 9, 85, x + 9, 103), fill=0)
+    draw.arc((70, 90, 170, 170), 20, 160, fill=0, width=width)
+    reading = read_number(shipped, page)
+    assert reading.number is None and len(reading.digits) == 1
+    assert reading.digits[0].rejected
