@@ -77,6 +77,8 @@ REFUSED = 0.01
 # when it is refused whole, it must be as wide as it is tall. A letter alone
 # was read as a number ("H" as 11, "k" as 14) in 47% of generated hand letters with 0.7.
 LONE_NARROW = 1.0
+# A loop wider than this fraction of a lone mark makes it one shape (see _one_shape).
+ONE_LOOP = 0.6
 # At most this many touching digits are looked for in one piece of ink.
 MAX_TOUCHING = 6
 # A batch of (N, 28, 28) images to their (N, 10) probabilities.
@@ -205,24 +207,29 @@ class DigitGroup:
     mask: np.ndarray
     options: list[list[np.ndarray]]
     penalties: list[float]
-    # Narrower than two digits side by side, or (alone in the picture) holding marks inside a
-    # loop: if the whole is not a digit, neither are its pieces (a letter between digits cut
-    # into "11", a smiley face into "13").
+    # Narrower than two digits side by side, or (alone in the picture) one closed shape: if
+    # the whole is not a digit, neither are its pieces (a letter between digits cut into
+    # "11", a smiley face into "13", a triangle into "61").
     keep_whole: bool = False
 
 
-def _encloses(parts: _Components, group: _Group) -> bool:
-    """True when one of the group's parts lies inside a closed loop of another, as a face's
-    eyes and mouth inside its outline: the loops of touching digits hold no separate marks."""
+def _one_shape(parts: _Components, group: _Group) -> bool:
+    """True when the group is one closed shape, not digits side by side: one of its parts
+    lies inside a loop of another (a face's eyes and mouth inside its outline), or one loop
+    spans most of its width (a triangle, a box). Touching digits' loops each lie within one
+    digit, and hold no separate marks."""
     from scipy import ndimage
 
-    if len(group.members) < 2:
-        return False
     labels = parts.labels[group.top : group.bottom + 1, group.left : group.right + 1]
-    for member in group.members:
+    ink = np.isin(labels, group.members)
+    holes, count = ndimage.label(ndimage.binary_fill_holes(ink) & ~ink)
+    for box in ndimage.find_objects(holes) if count else []:
+        if box[1].stop - box[1].start > ONE_LOOP * group.width:
+            return True
+    for member in group.members if len(group.members) > 1 else []:
         own = labels == member
         inside = ndimage.binary_fill_holes(own) & ~own
-        if inside.any() and (inside & (labels >= 0) & ~own).any():
+        if (inside & (labels >= 0) & ~own).any():
             return True
     return False
 
@@ -386,7 +393,7 @@ def digit_groups(parts: _Components) -> list[DigitGroup]:
             options += _member_options(parts, group, row_height)
         lone = len(groups) == 1
         keep_whole = group.width < (LONE_NARROW if lone else NARROW) * row_height or (
-            lone and _encloses(parts, group)
+            lone and _one_shape(parts, group)
         )
         out.append(DigitGroup(mask, [o[0] for o in options], [o[1] for o in options], keep_whole))
     return out or [DigitGroup(np.zeros((h, w), bool), [[np.zeros((h, w), bool)]], [0.0])]

@@ -265,3 +265,25 @@ def test_a_smiley_face_is_not_read_as_a_number(
     reading = read_number(shipped, page)
     assert reading.number is None and len(reading.digits) == 1
     assert reading.digits[0].rejected
+
+
+@pytest.mark.parametrize("shape", ["triangle", "box"])
+def test_an_outline_shape_is_not_read_as_a_number(
+    shipped,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+    shape: str,
+) -> None:
+    """A triangle or a box wider than tall is one shape: refused whole, it is not cut into
+    touching digits (a triangle read as "61")."""
+    from PIL import ImageDraw
+
+    monkeypatch.delenv("MNIST_TUI_DETECTOR", raising=False)
+    page = Image.new("L", (300, 240), 255)
+    draw = ImageDraw.Draw(page)
+    if shape == "triangle":
+        draw.polygon([(40, 200), (150, 40), (260, 200)], outline=0, width=8)
+    else:
+        draw.rectangle((40, 60, 260, 190), outline=0, width=8)
+    reading = read_number(shipped, page)
+    assert reading.number is None and len(reading.digits) == 1
+    assert reading.digits[0].rejected
