@@ -6,9 +6,9 @@ the detector: written in rows on paper by :func:`written` (bolder and thinner pe
 touching neighbours) and cut out by the app's own segmentation and preprocessing. Non-digits:
 the generated families of mnist_tui/engine/nondigits.py except the held-out one (suns and
 trees), seeds below TRAIN_SEEDS, through a cheap crop-and-centre and (some) through the real
-preprocessing; with ``--between``, non-digits written among digits and cut out by the
-segmentation; with ``--fragments``, the pieces the number reader cuts scribbles, noise, shapes
-and drawings into. The threshold on P(not a digit) refuses 0.25% of the held-out digits (the
+preprocessing, non-digits written among digits and cut out by the segmentation
+(``--between``), and the pieces the number reader cuts scribbles, noise, shapes and drawings
+into (``--fragments``). The threshold on P(not a digit) refuses 0.25% of the held-out digits (the
 validation split, printed digits and validation digits written in rows). The MNIST test set is
 not read, and the benchmarks' own renderers are not used. The shipped detector (seventh
 session): the defaults with `--threads 2`, 1,365 s here.
@@ -78,17 +78,20 @@ def written(digits: list[np.ndarray], rng: np.random.Generator) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(float(rng.uniform(0, 1.3))))
 
 
-def _written_pieces(job: tuple[np.ndarray, int]) -> list[np.ndarray]:
-    """The pieces the app's segmentation cuts from one written row, when it finds as many as
-    were written (the others are the segmenter's mistakes, not digits' looks)."""
+def _cut_out(marks: list[np.ndarray], seed: int) -> list[np.ndarray] | None:
+    """The 28x28 pieces the app's segmentation cuts from ``marks`` written in a row, or None
+    when it does not find each mark (the segmenter's mistakes, not digits' looks)."""
     from mnist_tui.engine.segment import read_digits
 
-    images, seed = job
-    rng = np.random.default_rng(seed)
-    pres = read_digits(written(list(images), rng))
-    if len(pres) != len(images) or not all(p.found for p in pres):
-        return []
+    pres = read_digits(written(marks, np.random.default_rng(seed)))
+    if len(pres) != len(marks) or not all(p.found for p in pres):
+        return None
     return [p.pixels for p in pres]
+
+
+def _written_pieces(job: tuple[np.ndarray, int]) -> list[np.ndarray]:
+    images, seed = job
+    return _cut_out(list(images), seed) or []
 
 
 def _on_both_cores(work, jobs: list) -> list:  # noqa: ANN001
@@ -101,11 +104,6 @@ def _on_both_cores(work, jobs: list) -> list:  # noqa: ANN001
 
 def _stack(pieces: list[np.ndarray]) -> np.ndarray:
     return np.asarray(pieces, dtype=np.float32).reshape(-1, 28, 28)
-
-
-def _family_jobs(families: list[str], per_family: int, first_seed: int) -> list[tuple[str, int]]:
-    return [(f, first_seed + k * per_family + i) for k, f in enumerate(families)
-            for i in range(per_family)]  # fmt: skip
 
 
 def written_digits(images: np.ndarray, count: int, seed: int) -> np.ndarray:
@@ -127,7 +125,6 @@ def _between_pieces(job: tuple[np.ndarray, str, int, int]) -> tuple[list, list]:
     """(digit pieces, non-digit pieces) of a row of digits with one generated non-digit
     written among them, when the segmentation finds each mark."""
     from mnist_tui.engine import nondigits as nd
-    from mnist_tui.engine.segment import read_digits
 
     images, family, seed, at = job
     thing = nd.quick_mnist(nd.generate(family, seed))
@@ -135,10 +132,10 @@ def _between_pieces(job: tuple[np.ndarray, str, int, int]) -> tuple[list, list]:
         return [], []
     marks = list(images)
     marks.insert(at, np.round(thing * 255).astype(np.uint8))
-    pres = read_digits(written(marks, np.random.default_rng(seed)))
-    if len(pres) != len(marks) or not all(p.found for p in pres):
+    pieces = _cut_out(marks, seed)
+    if pieces is None:
         return [], []
-    return [p.pixels for k, p in enumerate(pres) if k != at], [pres[at].pixels]
+    return pieces[:at] + pieces[at + 1 :], [pieces[at]]
 
 
 def written_between(
@@ -181,22 +178,9 @@ def _fragments(job: tuple[str, int]) -> list[np.ndarray]:
 
 def non_digit_fragments(families: list[str], per_family: int, first_seed: int) -> np.ndarray:
     """Pieces of non-digits as the number reader cuts them (see :func:`_fragments`)."""
-    jobs = _family_jobs(families, per_family, first_seed)
+    jobs = [(f, first_seed + k * per_family + i) for k, f in enumerate(families)
+            for i in range(per_family)]  # fmt: skip
     return _stack([px for pieces in _on_both_cores(_fragments, jobs) for px in pieces])
-
-
-def _preprocessed_non(job: tuple[str, int]) -> np.ndarray | None:
-    from mnist_tui.engine import nondigits as nd
-    from mnist_tui.engine.images import preprocess_image
-
-    pre = preprocess_image(nd.generate(*job))
-    return pre.pixels if pre.found else None
-
-
-def preprocessed_non_digits(families: list[str], per_family: int, first_seed: int) -> np.ndarray:
-    """Non-digits through the app's real preprocessing (not the cheap crop)."""
-    jobs = _family_jobs(families, per_family, first_seed)
-    return _stack([px for px in _on_both_cores(_preprocessed_non, jobs) if px is not None])
 
 
 def main() -> None:
@@ -244,7 +228,8 @@ def main() -> None:
     mnist = data.train.images[pick].astype(np.float32) / 255.0
     families = [f for f in nd.FAMILIES if f not in nd.HELD_OUT_FAMILIES]
     non = nd.quick_set(families, args.per_family, 0)
-    non_real = preprocessed_non_digits(families, args.non_pipeline, 200_000)
+    real = nd.preprocessed_set(families, args.non_pipeline, 200_000)  # the app's preprocessing
+    non_real = np.concatenate([pixels for pixels, _ in real.values()])
     printed = nd.quick_printed_digits(args.printed, 100_000)
     written_train = written_digits(data.train.images, args.written, 1)
     between_digits, between_non = written_between(
