@@ -11,7 +11,8 @@ preprocessing, non-digits written among digits and cut out by the segmentation
 into (``--fragments``). The threshold on P(not a digit) refuses 0.25% of the held-out digits (the
 validation split, printed digits and validation digits written in rows). The MNIST test set is
 not read, and the benchmarks' own renderers are not used. The shipped detector (seventh
-session): the defaults with `--threads 2`, 1,365 s here.
+session): the defaults with `--threads 2`, 1,365 s here when the 4,800 non-digits through
+the real preprocessing were made on both cores (now on one, about a minute more).
 
     python benchmarks/train_detector.py --data-dir ../shared/data [--out FILE]
 """
