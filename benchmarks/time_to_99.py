@@ -12,6 +12,7 @@ each seed once more through a driver that times the engine's steps (interpreter 
 data / training / calibration / evaluation / save and exit).
 
     python benchmarks/time_to_99.py --data-dir ../shared/data [--seeds 5] [--baseline-runs 3]
+        [--device auto]   # both pipelines on the GPU when there is one, the seeds' way (.to(dev))
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torchvision import datasets, transforms
 torch.manual_seed(int(sys.argv[2]))
 torch.set_num_threads(int(sys.argv[3]))
+dev = sys.argv[4] if sys.argv[4] != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
 tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
 train = datasets.MNIST(sys.argv[1], train=True, download=False, transform=tf)
 test = datasets.MNIST(sys.argv[1], train=False, download=False, transform=tf)
@@ -40,15 +42,17 @@ tl = torch.utils.data.DataLoader(train, batch_size=64, shuffle=True)
 vl = torch.utils.data.DataLoader(test, batch_size=1000)
 m = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                   nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                  nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+                  nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)).to(dev)
 opt = torch.optim.Adam(m.parameters(), 1e-3)
 for epoch in range(1, 11):
     m.train()
     for x, y in tl:
+        x, y = x.to(dev), y.to(dev)
         opt.zero_grad(); F.cross_entropy(m(x), y).backward(); opt.step()
     m.eval(); correct = 0
     with torch.no_grad():
         for x, y in vl:
+            x, y = x.to(dev), y.to(dev)
             correct += (m(x).argmax(1) == y).sum().item()
     acc = correct / len(test)
     print(json.dumps({"epoch": epoch, "acc": acc, "t": time.perf_counter() - t0}), flush=True)
@@ -57,11 +61,11 @@ for epoch in range(1, 11):
 """
 
 
-def run_baseline(data_dir: str, seed: int, threads: int) -> dict[str, float]:
+def run_baseline(data_dir: str, seed: int, threads: int, device: str) -> dict[str, float]:
     """One baseline run: epochs and seconds until 99% test accuracy."""
     t0 = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", BASELINE, data_dir, str(seed), str(threads)],
+        [sys.executable, "-c", BASELINE, data_dir, str(seed), str(threads), device],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     wall = time.perf_counter() - t0
@@ -76,12 +80,13 @@ def run_baseline(data_dir: str, seed: int, threads: int) -> dict[str, float]:
     }
 
 
-def run_ours(data_dir: str, seed: int, threads: int, store: str) -> dict[str, float]:
+def run_ours(data_dir: str, seed: int, threads: int, store: str, device: str) -> dict[str, float]:
     """One `mnist-tui train` process, wall-clock from launch to a saved, tested model."""
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "mnist_tui", "train", "--data-dir", data_dir, "--models-dir",
-         store, "--seed", str(seed), "--threads", str(threads), "--json", "--no-download"],
+         store, "--seed", str(seed), "--threads", str(threads), "--device", device, "--json",
+         "--no-download"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     wall = time.perf_counter() - t0
@@ -128,12 +133,13 @@ def bare_import(threads: int) -> float:
     return time.perf_counter() - t0
 
 
-def run_split(data_dir: str, seed: int, threads: int, store: str) -> dict[str, float]:
+def run_split(data_dir: str, seed: int, threads: int, store: str, device: str) -> dict[str, float]:
     """One run through the timing driver: where the seconds of a whole run go."""
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", SPLIT_DRIVER, "train", "--data-dir", data_dir, "--models-dir",
-         store, "--seed", str(seed), "--threads", str(threads), "--json", "--no-download"],
+         store, "--seed", str(seed), "--threads", str(threads), "--device", device, "--json",
+         "--no-download"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     wall = time.perf_counter() - t0
@@ -164,6 +170,9 @@ def main() -> None:
     parser.add_argument("--baseline-runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--split", action="store_true", help="also time each step of a run")
+    parser.add_argument(
+        "--device", default="auto", help="both pipelines run here (auto: a GPU if any)"
+    )
     args = parser.parse_args()
     data_dir = str(Path(args.data_dir).resolve())
 
@@ -171,10 +180,12 @@ def main() -> None:
     splits: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as store:
         ours = []
-        run_ours(data_dir, 0, args.threads, store)  # untimed: fills the data cache, warms disk
+        run_ours(
+            data_dir, 0, args.threads, store, args.device
+        )  # untimed: fills the data cache, warms disk
         for seed in range(args.seeds):
             imports.append(bare_import(args.threads))
-            r = run_ours(data_dir, seed, args.threads, store)
+            r = run_ours(data_dir, seed, args.threads, store, args.device)
             ours.append(r)
             past = r["wall_s"] - imports[-1]
             print(f"ours     seed {seed}: {r['wall_s']:.2f} s wall ({past:.2f} s past a bare"
@@ -182,7 +193,7 @@ def main() -> None:
                   f" {r['images_per_s']:,.0f} img/s, test {r['acc']:.2%}", flush=True)  # fmt: skip
         if args.split:
             for seed in range(args.seeds):
-                sp = run_split(data_dir, seed, args.threads, store)
+                sp = run_split(data_dir, seed, args.threads, store, args.device)
                 splits.append(sp)
                 parts = ", ".join(f"{k} {v:.3f}" for k, v in sp.items())
                 print(f"split    seed {seed}: {parts}", flush=True)
@@ -204,7 +215,7 @@ def main() -> None:
     tv_root = tempfile.TemporaryDirectory()
     tv_data = extracted_copy(data_dir, Path(tv_root.name))
     for seed in range(args.baseline_runs):
-        r = run_baseline(tv_data, seed, args.threads)
+        r = run_baseline(tv_data, seed, args.threads, args.device)
         base.append(r)
         print(
             f"baseline seed {seed}: {r['wall_s']:.1f} s wall, {r['epochs']} epochs"

@@ -64,6 +64,9 @@ def member_count(model: nn.Module) -> int:
     return len(model.members) if isinstance(model, Ensemble) else 1
 
 
+_FITTED_ON = "mean of the members' temperatures (fitted on: "
+
+
 def combine(
     store: ModelStore,
     name: str,
@@ -74,8 +77,10 @@ def combine(
 ) -> ModelInfo:
     """Save the models ``member_names`` as one ensemble ``name``, tested on ``data``'s test set.
 
-    Every member must be a finished model of the same data set; the ensemble's temperature is the
-    mean of theirs. Raises ConfigError (one sentence) otherwise; the members are left as they are.
+    Every member must be a finished model of the same data set; an ensemble given as a member
+    adds its members (so a shipped ensemble can be grown by more seeds). The ensemble's
+    temperature is the mean of its networks' temperatures. Raises ConfigError (one sentence)
+    otherwise; the members are left as they are.
     """
     from mnist_tui.engine.calibrate import Calibration
     from mnist_tui.engine.evaluate import evaluate
@@ -87,26 +92,46 @@ def combine(
         raise StoreError(
             f"A model named {name!r} already exists; choose another name or delete it first."
         )
-    if not MIN_MEMBERS <= len(member_names) <= MAX_MEMBERS:
-        raise ConfigError(
-            f"An ensemble needs {MIN_MEMBERS} to {MAX_MEMBERS} models; {len(member_names)} given."
-        )
     if len(set(member_names)) != len(member_names):
         raise ConfigError("Each model can be a member of an ensemble once; a name is repeated.")
     loaded: list[LoadedModel] = []
     for member in member_names:
         status(f"Loading {member}")
         lm = store.load(member)
-        if lm.info.members:
-            raise ConfigError(
-                f"{member!r} is already an ensemble; combine its members with the others instead."
-            )
         if not lm.info.complete:
             raise ConfigError(
                 f"{member!r} stopped at epoch {lm.info.epochs_done} of {lm.info.epochs}; finish it"
                 f" (mnist-tui train --resume {member}) before making it a member."
             )
         loaded.append(lm)
+    # An ensemble given as a member adds its own members: the result stays flat, one level.
+    networks: list[nn.Module] = []
+    members: list[Member] = []
+    histories: list[list[dict[str, float]]] = []
+    fitted_on: set[str] = set()
+    for lm in loaded:
+        inner = lm.info.members or [Member.of(lm.info)]
+        networks += list(lm.model.members) if isinstance(lm.model, Ensemble) else [lm.model]
+        members += inner
+        histories += [lm.info.history] * len(inner)
+        where = lm.info.calibration.fitted_on or "nothing (T=1)"
+        if where.startswith(_FITTED_ON) and where.endswith(")"):
+            fitted_on.update(where[len(_FITTED_ON) : -1].split("; "))
+        else:
+            fitted_on.add(where)
+    if not MIN_MEMBERS <= len(members) <= MAX_MEMBERS:
+        raise ConfigError(
+            f"An ensemble needs {MIN_MEMBERS} to {MAX_MEMBERS} networks; {len(members)} given"
+            " (an ensemble counts as its members)."
+        )
+    seen: set[str] = set()
+    for m in members:
+        if m.name in seen:
+            raise ConfigError(
+                f"{m.name!r} would be a member twice (an ensemble given holds it too);"
+                " leave one of them out."
+            )
+        seen.add(m.name)
     first = loaded[0].info
     for lm in loaded[1:]:
         if lm.info.dataset != first.dataset or (lm.info.mean, lm.info.std) != (
@@ -121,13 +146,9 @@ def combine(
         raise ConfigError(
             f"The members were trained on {first.dataset}, but {data.spec.key} data was given."
         )
-    members = [Member.of(lm.info) for lm in loaded]
-    model = Ensemble([lm.model for lm in loaded]).eval()
+    model = Ensemble(networks).eval()
     temperature = math.fsum(m.temperature for m in members) / len(members)
-    where = sorted({lm.info.calibration.fitted_on or "nothing (T=1)" for lm in loaded})
-    calibration = Calibration(
-        temperature, f"mean of the members' temperatures (fitted on: {'; '.join(where)})"
-    )
+    calibration = Calibration(temperature, f"{_FITTED_ON}{'; '.join(sorted(fitted_on))})")
     status(f"Evaluating the {len(members)}-member ensemble on the test set")
     test = evaluate(model, data.test, first.mean, first.std, worst=0, temperature=temperature)
     meta = build_metadata(
@@ -135,7 +156,7 @@ def combine(
         dataset=first.dataset,
         params=count_params(model),
         config=dict(first.config),
-        history=mean_history([lm.info.history for lm in loaded]),
+        history=mean_history(histories),
         epochs_done=first.epochs_done,
         epochs=first.epochs,
         complete=True,

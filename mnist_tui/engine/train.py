@@ -278,6 +278,8 @@ def train(
     stop = should_stop or (lambda: False)
     set_threads(cfg.threads)
     device = resolve_device(cfg.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # every training batch has the same shape
     torch.manual_seed(cfg.seed)
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
     mean, std = data.spec.mean, data.spec.std
@@ -293,6 +295,7 @@ def train(
             multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema),
             use_buffers=True,
         )
+    ema_update = None if ema_model is None else _ema_updater(ema_model, model, cfg.ema)
     opt = _optimizer(cfg, model.parameters())
     n_train = len(data.train)
     if n_train == 0:
@@ -325,7 +328,7 @@ def train(
     y_train = torch.from_numpy(data.train.labels).to(device)
     t0 = time.perf_counter()
     seen = 0
-    smooth = None
+    smooth: torch.Tensor | None = None
     last_post = 0.0
     snapshot = _snapshot(model, opt, sched, ema_model, gen, history, start_epoch)
     cancelled = False
@@ -353,26 +356,33 @@ def train(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            if ema_model is not None:
-                ema_model.update_parameters(model)
+            if ema_update is not None:
+                ema_update()
             if sched is not None and per_batch:
                 sched.step()
-            loss_sum += loss.detach() * len(idx)
+            lossd = loss.detach()
+            loss_sum += lossd * len(idx)
             correct += (logits.detach().argmax(1) == y).sum()
             seen += len(idx)
-            value = loss.item()
-            if not math.isfinite(value):
-                raise _diverged(cfg, epoch + 1, f"the loss at batch {b + 1}")
-            smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
+            # The smoothed loss stays on the device and is read only when progress is posted:
+            # reading it every batch would make a GPU wait for each step before queueing the
+            # next. A NaN or inf loss poisons the average for good, so the read catches it.
+            if smooth is None:
+                smooth = lossd.clone()
+            else:
+                smooth.mul_(0.98).add_(lossd, alpha=0.02)
             now = time.perf_counter()
             if now - last_post >= progress_every_s or b == steps - 1:
+                value = smooth.item()
+                if not math.isfinite(value):
+                    raise _diverged(cfg, epoch + 1, f"the loss by batch {b + 1}")
                 last_post = now
                 elapsed = now - t0
                 rate = seen / elapsed if elapsed > 0 else 0.0
                 remaining = (cfg.epochs - epoch) * steps * cfg.batch_size - (b + 1) * cfg.batch_size
                 emit(
                     BatchProgress(
-                        epoch + 1, cfg.epochs, b + 1, steps, smooth, rate,
+                        epoch + 1, cfg.epochs, b + 1, steps, value, rate,
                         remaining / rate if rate else float("inf"),
                         opt.param_groups[0]["lr"], elapsed,
                     )
@@ -410,6 +420,37 @@ def train(
         if ema_model is not None and snapshot.get("ema"):
             ema_model.load_state_dict(snapshot["ema"])
     return _result(cfg, model, ema_model, history, epochs_done, cancelled, t0, seen, snapshot)
+
+
+def _ema_updater(ema_model: Any, model: nn.Module, decay: float) -> Callable[[], None]:
+    """``ema_model.update_parameters(model)`` for every step after the first, the same arithmetic
+    (the EMA function given to the AveragedModel, per dtype group) without its per-step copy of
+    the step count to the device: on a GPU that copy waits for the queued step to finish, so
+    every batch stalled the host. The step count stays on the host and is kept up to date."""
+    average = torch.optim.swa_utils.get_ema_multi_avg_fn(decay)
+    pairs = list(
+        zip(
+            [*ema_model.module.parameters(), *ema_model.module.buffers()],
+            [*model.parameters(), *model.buffers()],
+            strict=True,
+        )
+    )
+    groups: dict[torch.dtype, tuple[list[torch.Tensor], list[torch.Tensor]]] = {}
+    for ema_t, cur in pairs:
+        ema_list, cur_list = groups.setdefault(ema_t.dtype, ([], []))
+        ema_list.append(ema_t.detach())
+        cur_list.append(cur.detach())
+
+    def update() -> None:
+        if int(ema_model.n_averaged) == 0:  # the first step copies the weights
+            ema_model.update_parameters(model)
+            return
+        with torch.no_grad():
+            for ema_list, cur_list in groups.values():
+                average(ema_list, cur_list, None)
+        ema_model.n_averaged += 1
+
+    return update
 
 
 def _as_row(e: EpochEnd) -> dict[str, float]:

@@ -95,13 +95,43 @@ def test_models_ensemble_combines_finished_models_and_refuses_bad_sets(
     for args, words in (
         (["pair2", "ens-m1"], "needs 2 to 16"),
         (["pair2", "ens-m1", "ens-m1"], "once"),
-        (["pair3", "ens", "ens-m1"], "already an ensemble"),
+        (["pair3", "ens", "ens-m1"], "member twice"),
         (["pair", "ens-m1", "ens-m2"], "already exists"),
     ):
         assert main(["models", "ensemble", *args, *where]) == 2
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err
         assert err.count("\n") == 1  # one sentence
+
+
+def test_an_ensemble_given_as_a_member_adds_its_members(
+    ensemble_store: Path, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Growing a shipped ensemble by more seeds: `models ensemble big ens extra` holds ens's two
+    networks and the extra one, flat, and answers with the mean of the three."""
+    import shutil
+
+    root = tmp_path / "store"
+    shutil.copytree(ensemble_store, root)
+    where = ["--models-dir", str(root), "--data-dir", str(data_dir), "--no-download"]
+    assert main([
+        "train", "--name", "extra", "--epochs", "1", "--batch-size", "64", "--val-size", "200",
+        "--threads", "1", "--seed", "9", *where,
+    ]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["models", "ensemble", "big", "ens", "extra", *where]) == 0
+    assert "Saved big: 3-member ensemble" in capsys.readouterr().out
+    store = _store(root)
+    info = store.info("big")
+    assert [m.name for m in info.members] == ["ens-m1", "ens-m2", "extra"]
+    assert info.arch_label == "fast ×3"
+    assert info.calibration.fitted_on.count("mean of the members") == 1  # not nested
+    big = store.load("big").model
+    parts = [store.load(n).model for n in ("ens-m1", "ens-m2", "extra")]
+    x = torch.rand(4, 1, 28, 28)
+    with torch.inference_mode():
+        mean = sum(p(x).softmax(1) for p in parts) / 3
+        assert torch.allclose(big(x).softmax(1), mean, atol=1e-5)
 
 
 def test_an_ensemble_walks_one_member_at_a_time_in_activations(ensemble_store: Path) -> None:
