@@ -193,9 +193,11 @@ DATASET_RECIPES: dict[str, dict[str, TrainConfig]] = {
         # 4 epochs at Adam 0.01 scored 91.98% on the validation split against 91.34-91.58% for
         # 3 epochs, flips or lr 0.02 (flips pay only over longer runs).
         "fast": RECIPES["fast"].with_(arch="fastfull", dataset="fashion", epochs=4, lr=0.01),
-        # MNIST's best recipe on clothes, its validation split kept (it calibrates the model).
-        # Flips lost on the validation split: 92.74% against 93.24% without (seed 0, 30 epochs).
-        "best": RECIPES["best"].with_(dataset="fashion", val_size=5000),
+        # MNIST's best recipe on clothes, its validation split kept (it calibrates the model),
+        # with left-right flips in place of the random affine warps, which bend clothes out of
+        # shape: validation 93.45% mean of seeds 0-2 against 92.88% (seed 0) for MNIST's
+        # augmentation; 60 epochs tied (93.55%) at twice the time (BENCHMARKS.md §8).
+        "best": RECIPES["best"].with_(dataset="fashion", val_size=5000, augment=False, flip=True),
     },
 }
 assert all(set(r) <= set(ARCH_INFO) for r in DATASET_RECIPES.values())

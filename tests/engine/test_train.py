@@ -243,9 +243,10 @@ def test_fashion_has_its_own_recipes_and_mnist_keeps_its_own() -> None:
     fast = cfg("--dataset", "fashion")
     assert (fast.arch, fast.dataset) == ("fastfull", "fashion")  # no crop: clothes fill 28x28
     best = cfg("--dataset", "fashion", "--arch", "best")
-    # Mirrored clothes lost on the validation split (92.74% against 93.24%), so no flips; the
-    # split stays, so the model's temperature is fitted on held-out clothes.
-    assert not best.flip and best.augment and best.dataset == "fashion" and best.val_size == 5000
+    # MNIST's affine warps bend clothes out of shape: flips in their place won on the validation
+    # split (93.45% against 92.88%); the split stays, so the temperature is fitted on clothes.
+    assert best.flip and not best.augment and best.dataset == "fashion" and best.val_size == 5000
+    assert recipe("best").augment and not recipe("best").flip  # digits keep their warps
     assert recipe("best").val_size == 0  # digits' best trains on all 60,000
     assert cfg().arch == "fast" and not cfg().flip  # digits are never mirrored
     assert cfg("--arch", "classic", "--dataset", "fashion") == recipe("classic").with_(
