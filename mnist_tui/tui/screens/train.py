@@ -354,6 +354,8 @@ class TrainScreen(AppScreen):
             self.query_one("#epoch-table", DataTable).clear()
         cfg = state.config if state is not None else {}
         self.data.epochs = int(cfg.get("epochs", 0) or self.data.epochs)
+        if "val_size" in cfg:
+            self.data.validates = bool(cfg["val_size"])
         self.has_val = int(cfg.get("val_size", 1) or 0) > 0
         self.phase = "queued" if state is not None and state.status == "queued" else "running"
         self.query_one("#run").remove_class("hidden")
@@ -483,7 +485,9 @@ class TrainScreen(AppScreen):
 
     def on_log_restarted(self, message: LogRestarted) -> None:
         if self._mine(message):  # the log was compacted; it is being read again from the start
-            self.data = Series(self.data.name, epochs=self.data.epochs)
+            self.data = Series(
+                self.data.name, epochs=self.data.epochs, validates=self.data.validates
+            )
             self.rows.clear()
             self.query_one("#epoch-table", DataTable).clear()
 

@@ -28,6 +28,7 @@ class Series:
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
     epochs: int = 0
+    validates: bool | None = None  # holds a validation split out (None: not known)
 
     @property
     def best(self) -> tuple[float, float] | None:
@@ -110,8 +111,12 @@ class RunCharts(Horizontal):
         plt.clear_data()
         plt.clear_figure()
         has_val = any(s.val_acc for s in series)
-        plt.title("Validation accuracy %" if has_val or not series else
-                  "No validation split: all images train")  # fmt: skip
+        if has_val or not series:
+            plt.title("Validation accuracy %")
+        elif any(s.validates for s in series):  # the first figure comes at the end of epoch 1
+            plt.title("Validation accuracy %: after epoch 1")
+        else:
+            plt.title("No validation split: all images train")
         lows = []
         for i, s in enumerate(series):
             if not s.val_acc:
