@@ -91,3 +91,16 @@ async def test_choosing_fashion_fills_fashions_own_recipe(services) -> None:
         form.query_one("#dataset", Select).value = "mnist"
         await pilot.pause()
         assert form.value("arch") == "fast"  # back to digits: the digits' fast network
+
+
+async def test_a_fashion_session_opens_the_form_on_fashions_recipe(services) -> None:
+    """`mnist-tui --dataset fashion`, then Train: the form holds clothes' recipe, not digits'."""
+    from mnist_tui.engine.config import recipe
+
+    services.dataset = "fashion"
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(app, pilot, threads=1)
+        assert form.value("dataset") == "fashion" and form.value("arch") == "fastfull"
+        assert form.read(device="auto", threads=0) == recipe("fast", "fashion")
+        assert "fastfull" in str(form.screen.query_one("#arch-help").render())

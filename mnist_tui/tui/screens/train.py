@@ -25,8 +25,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Header, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
-from mnist_tui.engine.archs import ARCH_INFO
-from mnist_tui.engine.config import TrainConfig
+from mnist_tui.engine.archs import ARCH_INFO, DEFAULT_ARCH
+from mnist_tui.engine.config import TrainConfig, recipe
 from mnist_tui.engine.events import EpochEnd, RunFinished
 from mnist_tui.engine.jobs import Runs
 from mnist_tui.errors import MnistTuiError
@@ -167,7 +167,8 @@ class TrainScreen(AppScreen):
                                  compact=True, classes="hidden")  # fmt: skip
                 yield RunCharts(id="charts")
                 yield DataTable(id="epoch-table", cursor_type="row", zebra_stripes=True)
-            yield TrainForm(id="form")
+            # The session's data set picks the recipe (`mnist-tui --dataset fashion`: Fashion's).
+            yield TrainForm(recipe(DEFAULT_ARCH, self.app.services.dataset), id="form")
             yield Static("", id="arch-help")
             yield Static("", id="form-error", classes="error")
             yield Static("", id="data-note", classes="note hidden")
@@ -188,7 +189,8 @@ class TrainScreen(AppScreen):
         if self.resume:
             self._load_resume()
         else:
-            self._show_arch_help("fast")
+            arch = self.form.value("arch")
+            self._show_arch_help(arch if isinstance(arch, str) else DEFAULT_ARCH)
         self._check_data()
         self._draw_charts()
         self.query_one("#arch").focus()
