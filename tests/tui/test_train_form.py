@@ -104,3 +104,15 @@ async def test_a_fashion_session_opens_the_form_on_fashions_recipe(services) -> 
         assert form.value("dataset") == "fashion" and form.value("arch") == "fastfull"
         assert form.read(device="auto", threads=0) == recipe("fast", "fashion")
         assert "fastfull" in str(form.screen.query_one("#arch-help").render())
+
+
+async def test_a_switch_that_is_off_shows_an_empty_box(services) -> None:
+    """Over SSH at 16 colours on and off must differ in the text itself, not in the X's shade."""
+    app = create_app(services, warm_up=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(app, pilot, threads=1)
+        augment = form.query_one("#augment", Checkbox)
+        assert not augment.value and "▐ ▌" in augment.render().plain  # `fast`: no augmentation
+        form.query_one("#arch", Select).value = "best"
+        await pilot.pause()
+        assert augment.value and "▐X▌" in augment.render().plain  # `best` augments

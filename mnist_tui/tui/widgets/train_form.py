@@ -13,6 +13,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid
+from textual.content import Content
 from textual.validation import Integer, Number
 from textual.widgets import Checkbox, Input, Label, Select
 
@@ -22,6 +23,17 @@ from mnist_tui.errors import MnistTuiError
 from mnist_tui.tui.widgets.text_input import InOrderInput
 
 DATASET_TITLES = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
+
+
+class TickBox(Checkbox):
+    """A Checkbox whose box is empty when off. Textual's draws an X either way and tells on from
+    off by the X's colour alone, which a 16-colour or monochrome terminal over SSH all but loses
+    (black on grey against light grey on grey at TERM=xterm)."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "X" if self.value else " "  # an instance value: the class keeps X
+        return super()._button
 
 
 def short_count(n: int) -> str:
@@ -78,7 +90,7 @@ class TrainForm(Grid):
                 yield Select([(_choice_title(f.name, c), c) for c in s.choices], value=value,
                              allow_blank=False, compact=True, id=f.name)  # fmt: skip
             elif f.type == "bool":
-                yield Checkbox(s.help, value, compact=True, id=f.name)
+                yield TickBox(s.help, value, compact=True, id=f.name)
             else:
                 message = f"{s.label} must be {s.rule}."
                 low = s.low if s.low is not None else None
