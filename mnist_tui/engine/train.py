@@ -295,7 +295,7 @@ def train(
             multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema),
             use_buffers=True,
         )
-    ema_update = None if ema_model is None else _ema_updater(ema_model, model, cfg.ema)
+    ema_update = None if ema_model is None else _ema_updater(ema_model, model)
     opt = _optimizer(cfg, model.parameters())
     n_train = len(data.train)
     if n_train == 0:
@@ -422,12 +422,12 @@ def train(
     return _result(cfg, model, ema_model, history, epochs_done, cancelled, t0, seen, snapshot)
 
 
-def _ema_updater(ema_model: Any, model: nn.Module, decay: float) -> Callable[[], None]:
+def _ema_updater(ema_model: Any, model: nn.Module) -> Callable[[], None]:
     """``ema_model.update_parameters(model)`` for every step after the first, the same arithmetic
     (the EMA function given to the AveragedModel, per dtype group) without its per-step copy of
     the step count to the device: on a GPU that copy waits for the queued step to finish, so
     every batch stalled the host. The step count stays on the host and is kept up to date."""
-    average = torch.optim.swa_utils.get_ema_multi_avg_fn(decay)
+    average = ema_model.multi_avg_fn  # the EMA function the AveragedModel was given
     pairs = list(
         zip(
             [*ema_model.module.parameters(), *ema_model.module.buffers()],

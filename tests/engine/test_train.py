@@ -263,3 +263,32 @@ def test_flip_mirrors_about_half_the_batch_and_nothing_else() -> None:
     mirrored = (out == x.flip(-1)).flatten(1).all(1)
     assert bool((same | mirrored).all())
     assert 150 < int(mirrored.sum()) < 250
+
+
+def test_the_ema_update_is_averaged_models_own_arithmetic() -> None:
+    """The loop's EMA update (no per-step copy of the step count to the device) leaves every
+    weight and BatchNorm statistic equal to AveragedModel.update_parameters, step by step."""
+
+    from mnist_tui.engine.train import _ema_updater
+
+    torch.manual_seed(0)
+    model = build_model("best")
+    swa = torch.optim.swa_utils
+
+    def averaged() -> swa.AveragedModel:
+        return swa.AveragedModel(model, multi_avg_fn=swa.get_ema_multi_avg_fn(0.9),
+                                 use_buffers=True)  # fmt: skip
+
+    ours, reference = averaged(), averaged()
+    update = _ema_updater(ours, model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(4):
+        model(torch.rand(8, 1, 28, 28)).logsumexp(1).mean().backward()  # moves BN stats too
+        opt.step()
+        opt.zero_grad()
+        update()
+        reference.update_parameters(model)
+    got, want = ours.state_dict(), reference.state_dict()
+    assert int(got["n_averaged"]) == 4 == int(want["n_averaged"])
+    assert all(torch.equal(got[k], want[k]) for k in want)
+    assert not torch.equal(got["module.1.weight"], model.state_dict()["1.weight"])  # it averages
