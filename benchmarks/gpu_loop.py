@@ -18,9 +18,10 @@ import os
 import statistics
 import sys
 from pathlib import Path
+from types import ModuleType
 
 
-def load_module(path: str, name: str):  # noqa: ANN201 - a module
+def load_module(path: str, name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

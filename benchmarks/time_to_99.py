@@ -180,9 +180,8 @@ def main() -> None:
     splits: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as store:
         ours = []
-        run_ours(
-            data_dir, 0, args.threads, store, args.device
-        )  # untimed: fills the data cache, warms disk
+        # untimed: fills the data cache, warms disk
+        run_ours(data_dir, 0, args.threads, store, args.device)
         for seed in range(args.seeds):
             imports.append(bare_import(args.threads))
             r = run_ours(data_dir, seed, args.threads, store, args.device)

@@ -122,7 +122,6 @@ class TrainScreen(AppScreen):
         self.rows: dict[int, dict[str, Any]] = {}
         self.outcome: RunFinished | None = None
         self.saved_name: str | None = None
-        self.has_val = True  # False for a run with no validation split
         self.resume_config: TrainConfig | None = None
         self.dirty = False
         self._bars: tuple[int, int, int, int] | None = None
@@ -356,9 +355,8 @@ class TrainScreen(AppScreen):
             self.query_one("#epoch-table", DataTable).clear()
         cfg = state.config if state is not None else {}
         self.data.epochs = int(cfg.get("epochs", 0) or self.data.epochs)
-        if "val_size" in cfg:
-            self.data.validates = bool(cfg["val_size"])
-        self.has_val = int(cfg.get("val_size", 1) or 0) > 0
+        # the charts say whether a validation figure is coming before the first one arrives
+        self.data.validates = int(cfg.get("val_size", 1) or 0) > 0
         self.phase = "queued" if state is not None and state.status == "queued" else "running"
         self.query_one("#run").remove_class("hidden")
         self.query_one("#stop").remove_class("hidden")
@@ -401,7 +399,7 @@ class TrainScreen(AppScreen):
         event = message.event
         self.phase = "running"
         self.data.epochs = int(event.config.get("epochs", self.data.epochs))
-        self.has_val = int(event.config.get("val_size", 1) or 0) > 0
+        self.data.validates = int(event.config.get("val_size", 1) or 0) > 0
         # A resumed run goes on after its kept epochs: drop what came after them.
         kept = event.epochs_done
         if any(e > kept for e in self.rows) or (self.data.train_x and
