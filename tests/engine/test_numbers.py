@@ -211,6 +211,25 @@ def test_a_flat_digit_overlapping_a_tall_one_is_read(
 
 
 @pytest.mark.parametrize("seed", range(3))
+def test_a_seven_whose_faint_bar_broke_into_dashes_keeps_it(
+    shipped,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+) -> None:
+    """A light pen leaves the bar of a 7 as dashes, each too small to stand in the row: they go
+    with the stem under them, not away as specks ("75" was read as "15")."""
+    monkeypatch.delenv("MNIST_TUI_DETECTOR", raising=False)
+    seven = _glyph(7, seed).copy()
+    bar = int(0.22 * seven.shape[0])
+    for at in (0.2, 0.5, 0.8):
+        column = int(at * seven.shape[1])
+        seven[:bar, column - 3 : column + 3] = 0
+    image = _written([seven, _glyph(5, seed + 1)], [0.1])
+    assert pieces(image) >= 4  # the bar really is in pieces apart from the stem
+    assert read_number(shipped, image).number == "75"
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_a_comma_between_digits_is_not_a_digit(shipped, seed: int) -> None:  # noqa: ANN001
     """A thin mark half the digits' height ("1,81") is ignored, not read as a 1 ("1181")."""
     comma = np.zeros((66, 8), dtype=np.float32)
