@@ -91,8 +91,8 @@ SPECK = 0.3
 SLIVER = 0.1
 # Parts overlapping horizontally by this fraction of the narrower one belong to one digit.
 OVERLAP = 0.4
-# A faint stroke breaks into fragments too small to stand in the row (the bar of a 7, the loop
-# of a 9 written lightly). Fragments of at least FRAGMENT of the row's height squared (specks
+# A faint stroke breaks into fragments too small to stand in the row (the bar of a 7, the top
+# of a 5 written lightly). Fragments of at least FRAGMENT of the row's height squared (specks
 # are smaller), chained at most FRAGMENT_GAP of the row's height apart, go with the digit whose
 # columns hold at least FRAGMENT_OVER of the chain's width; read without them, "75" was "15".
 FRAGMENT = 0.005
@@ -426,7 +426,8 @@ def _member_options(
     out = []
     for k in range(1, len(order)):
         pieces, penalty = [], SEPARATE_COST
-        # Each fragment goes with the side whose parts' centres are nearest its own.
+        # Each fragment goes with the side its centre lies on, split halfway between the
+        # centres of the two members parted here.
         split = float(centres[order[k - 1]] + centres[order[k]]) / 2
         near = [[f for f in group.fragments if centres[f] < split],
                 [f for f in group.fragments if centres[f] >= split]]  # fmt: skip
