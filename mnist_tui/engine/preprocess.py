@@ -224,14 +224,15 @@ def _faint_lines(ink: np.ndarray) -> np.ndarray:
     labels, count = ndimage.label(lines > 0.05, structure=np.ones((3, 3), dtype=bool))
     if count == 0:
         return np.zeros_like(ink)
-    # Each structure's peak. ndimage.maximum(lines, labels, index) sorts the whole picture's
-    # labels (7 ms of a 48 ms 800x600 preprocess); one unbuffered pass over the line pixels
-    # gives the same maxima in a fraction of that.
-    inside = labels > 0
-    peaks = np.zeros(count + 1, dtype=np.float64)
-    np.maximum.at(peaks, labels[inside], lines[inside])
-    peaks = peaks[1:]
-    faint = np.concatenate(([False], peaks < FAINT_LINE * _percentile(ink, 99.9)))
+    # A structure is faint when its peak is under the cut, that is when none of its pixels
+    # reaches it: marking the structures that hold such a pixel gives the same answer as their
+    # peaks (ndimage.maximum sorted the whole picture's labels, 7 ms of a 48 ms preprocess;
+    # np.maximum.at over the line pixels still took 2-3 ms; this takes a fraction of one).
+    cut = FAINT_LINE * _percentile(ink, 99.9)
+    reaching = labels[(labels > 0) & (lines.astype(np.float64) >= cut)]
+    faint = np.ones(count + 1, dtype=bool)
+    faint[0] = False
+    faint[reaching] = False
     return np.where(faint[labels], lines, 0.0).astype(ink.dtype)
 
 
@@ -480,13 +481,12 @@ def find_ink(grey: np.ndarray, source: tuple[int, int]) -> InkMap | Preprocessed
     lines &= mask
     # Boxes are looked for before ruled lines are taken out too: a row of boxes has its top and
     # bottom edges in line, long enough to pass for a rule, which left the box's sides behind.
-    frames = _frames(_components(mask & ~lines)) | (
-        _frames(_components(mask)) if n_lines else False
-    )
+    parts = _components(mask & ~lines)
+    frames = _frames(parts) | (_frames(_components(mask)) if n_lines else False)
     if frames.any():
         # A printed form's boxes go like ruled lines; a digit touching a box keeps its strokes.
         lines |= frames
-    parts = _components(mask & ~lines)
+        parts = _components(mask & ~lines)
     if n_lines == 1 and not _has_digit(parts, h, w):
         # One lone "line" and nothing else is more likely a tightly cropped 1 than a rule.
         lines[:] = False
