@@ -13,9 +13,9 @@ cross a column, or in two along a path that bends through the gap between overla
 pieces the model is surest of, less what the shapes say against it (a piece far wider than a
 digit, a cut across several strokes, each extra digit), wins.
 
-Measured with benchmarks/number_reading.py (BENCHMARKS.md §3b, seeds 0-5, 150 numbers each
-with gaps from touching to wide): 96.7-98.7% read exactly, mean 97.6% (95.4% with overlapping
-handwriting too); a letter, scribble or symbol between two digits reads as a number in 5-10
+Measured with benchmarks/number_reading.py (BENCHMARKS.md §3b, seeds 0-8, 150 numbers each
+with gaps from touching to wide): 96.7-99.3% read exactly, mean 97.9% (seeds 0-5: 95.4% with
+overlapping handwriting too); a letter, scribble or symbol between two digits reads as a number in 5-10
 of 40; 1-2% of single digits (very flat ones) are read as two.
 """
 
