@@ -15,8 +15,8 @@ digit, a cut across several strokes, each extra digit), wins.
 
 Measured with benchmarks/number_reading.py (BENCHMARKS.md §3b, seeds 0-8, 150 numbers each
 with gaps from touching to wide): 96.7-99.3% read exactly, mean 97.9% (seeds 0-5: 95.4% with
-overlapping handwriting too); a letter, scribble or symbol between two digits reads as a number in 5-10
-of 40; 1-2% of single digits (very flat ones) are read as two.
+overlapping handwriting too); a letter, scribble or symbol between two digits reads as a
+number in 5-10 of 40; 1-2% of single digits (very flat ones) are read as two.
 """
 
 from __future__ import annotations
