@@ -327,8 +327,11 @@ def _phone_heic(path: Path) -> Path | None:
         print("latency 4032x3024 HEIC: skipped (pillow-heif is not installed)")
         return None
     photo = Image.open(io.BytesIO(imagestyles.photo_lined_jpeg(7, seed=1, size=(4032, 3024))))
-    pillow_heif.options.GRID_TILE_SIZE = 512
-    pillow_heif.from_pillow(photo.convert("RGB")).save(path, quality=85)
+    before, pillow_heif.options.GRID_TILE_SIZE = pillow_heif.options.GRID_TILE_SIZE, 512
+    try:
+        pillow_heif.from_pillow(photo.convert("RGB")).save(path, quality=85)
+    finally:
+        pillow_heif.options.GRID_TILE_SIZE = before
     return path
 
 

@@ -227,7 +227,7 @@ def _faint_lines(ink: np.ndarray) -> np.ndarray:
     # A structure is faint when its peak is under the cut, that is when none of its pixels
     # reaches it: marking the structures that hold such a pixel gives the same answer as their
     # peaks (ndimage.maximum sorted the whole picture's labels, 7 ms of a 48 ms preprocess;
-    # np.maximum.at over the line pixels still took 2-3 ms; this takes a fraction of one).
+    # np.maximum.at over the line pixels, measured: this function 16-17 ms with it, 15 without).
     cut = FAINT_LINE * _percentile(ink, 99.9)
     reaching = labels[(labels > 0) & (lines.astype(np.float64) >= cut)]
     faint = np.ones(count + 1, dtype=bool)

@@ -124,9 +124,12 @@ class _Group:
         return self.bottom - self.top + 1
 
 
+def _shared_columns(a: _Group, b: _Group) -> int:
+    return max(0, min(a.right, b.right) - max(a.left, b.left) + 1)
+
+
 def _overlap(a: _Group, b: _Group) -> float:
-    shared = min(a.right, b.right) - max(a.left, b.left) + 1
-    return shared / min(a.width, b.width)
+    return _shared_columns(a, b) / min(a.width, b.width)
 
 
 def _merge(a: _Group, b: _Group) -> _Group:
@@ -185,9 +188,7 @@ def _groups(parts: _Components, members: list[int], row_height: float) -> list[_
     return groups
 
 
-def _attach_fragments(
-    parts: _Components, groups: list[_Group], members: list[int], row_height: float
-) -> None:
+def _attach_fragments(parts: _Components, groups: list[_Group], row_height: float) -> None:
     """Give each group the fragments of its faint strokes that :func:`_row_parts` left out as
     too small: chains of fragments near each other, each going to the group whose columns
     hold most of it. A chain no group holds stays out (a speck, a stray mark)."""
@@ -196,7 +197,7 @@ def _attach_fragments(
     top = min(g.top for g in groups) - 0.3 * row_height
     bottom = max(g.bottom for g in groups) + 0.3 * row_height
     candidates = np.nonzero(parts.areas >= FRAGMENT * row_height * row_height)[0]
-    taken = set(members)
+    taken = {i for group in groups for i in group.members}
     loose = [
         int(i) for i in candidates
         if int(i) not in taken and parts.bottom[i] >= top and parts.top[i] <= bottom
@@ -215,19 +216,13 @@ def _attach_fragments(
         else:
             chains.append(piece)
     for chain in chains:
-        held = [_overlap_of(chain, g) for g in groups]
+        held = [_shared_columns(chain, g) / chain.width for g in groups]
         best = int(np.argmax(held))
         if held[best] >= FRAGMENT_OVER:
             group = groups[best]
             group.fragments += chain.members
             group.top, group.bottom = min(group.top, chain.top), max(group.bottom, chain.bottom)
             group.left, group.right = min(group.left, chain.left), max(group.right, chain.right)
-
-
-def _overlap_of(chain: _Group, group: _Group) -> float:
-    """The fraction of ``chain``'s columns that ``group``'s columns hold."""
-    shared = min(chain.right, group.right) - max(chain.left, group.left) + 1
-    return max(shared, 0) / chain.width
 
 
 def _strokes_per_column(window: np.ndarray) -> np.ndarray:
@@ -444,7 +439,7 @@ def digit_groups(parts: _Components) -> list[DigitGroup]:
     h, w = parts.labels.shape
     members, row_height = _row_parts(parts, h, w)
     groups = _groups(parts, members, row_height)
-    _attach_fragments(parts, groups, members, row_height)
+    _attach_fragments(parts, groups, row_height)
     out = []
     for group in groups:
         rows_ok = group.height >= 0.4 * row_height
