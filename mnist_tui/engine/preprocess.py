@@ -34,6 +34,9 @@ from mnist_tui.engine.imageops import (
     _ruled_lines_and_tilt,
     _stroke_width,
     _vertical_runs,
+    grey_opening,
+    max_filter,
+    min_filter,
 )
 from mnist_tui.errors import ImageError
 
@@ -82,14 +85,14 @@ def _closing(array: np.ndarray, size: int) -> np.ndarray:
     """Grey closing by a square, looking only inside the picture (no padding): a shadow edge
     meeting the border stays straight, where replicated or mirrored edges made a kink that
     the closing filled with false ink."""
-    grown = ndimage.maximum_filter(array, size, mode="constant", cval=-np.inf)
-    return ndimage.minimum_filter(grown, size, mode="constant", cval=np.inf)
+    grown = max_filter(array, size, mode="constant", cval=-np.inf)
+    return min_filter(grown, size, mode="constant", cval=np.inf)
 
 
 def _opening(array: np.ndarray, size: int) -> np.ndarray:
     """Grey opening by a square, looking only inside the picture (see :func:`_closing`)."""
-    shrunk = ndimage.minimum_filter(array, size, mode="constant", cval=np.inf)
-    return ndimage.maximum_filter(shrunk, size, mode="constant", cval=-np.inf)
+    shrunk = min_filter(array, size, mode="constant", cval=np.inf)
+    return max_filter(shrunk, size, mode="constant", cval=-np.inf)
 
 
 def _touching_border(mask: np.ndarray) -> np.ndarray:
@@ -202,17 +205,13 @@ def _faint_lines(ink: np.ndarray) -> np.ndarray:
     h, w = ink.shape
     if min(h, w) < MIN_LINE_SIDE:
         return np.zeros_like(ink)
-    across = ndimage.grey_opening(
-        ndimage.maximum_filter1d(ink, 3, axis=0), size=(1, max(3, round(LINE_SPAN * w)))
-    )
-    down = ndimage.grey_opening(
-        ndimage.maximum_filter1d(ink, 3, axis=1), size=(max(3, round(LINE_SPAN * h)), 1)
-    )
+    across = grey_opening(max_filter(ink, (3, 1)), (1, max(3, round(LINE_SPAN * w))))
+    down = grey_opening(max_filter(ink, (1, 3)), (max(3, round(LINE_SPAN * h)), 1))
     # Only thin structure is a printed line: a band that survives an opening across it is a
     # stroke (the long side of a large 0).
     thick = max(5, round(0.03 * min(h, w)))
-    across -= ndimage.grey_opening(across, size=(thick, 1))
-    down -= ndimage.grey_opening(down, size=(1, thick))
+    across -= grey_opening(across, (thick, 1))
+    down -= grey_opening(down, (1, thick))
     # A printed line has paper on both sides; a straight path inside a stroke, or a line where
     # a stroke crosses it, does not: only what stands above its flanks is taken out.
     side = max(3, round(0.01 * min(h, w)))
@@ -253,7 +252,7 @@ def _border_regions(mask: np.ndarray) -> np.ndarray:
         return np.zeros_like(mask)
     size = max(3, round(0.06 * min(h, w)))
     # What survives an erosion far wider than a stroke is solid.
-    solid = ndimage.minimum_filter(mask.astype(np.uint8), size=size, mode="nearest") > 0
+    solid = min_filter(mask.astype(np.uint8), size, mode="nearest") > 0
     solid_area = np.bincount(labels[solid], minlength=count + 1)
     drop = [int(c) for c in candidates if solid_area[c] >= 0.25 * areas[c]]
     rest = [int(c) for c in candidates if solid_area[c] < 0.25 * areas[c]]
