@@ -334,15 +334,27 @@ def _path_cut(window: np.ndarray, centre: int, reach: int) -> np.ndarray:
     cols = np.arange(lo, hi)
     # Ink costs most; a bend and a drift from the centre cost a little (a straight cut wins ties).
     cost = window[:, lo:hi].astype(np.float64) + PATH_DRIFT * np.abs(cols - centre) / reach
+    n = hi - lo
     total = cost[0].copy()
-    came = np.zeros((h, hi - lo), dtype=np.int8)
+    came = np.zeros((h, n), dtype=np.int8)
+    # One pass per row, into scratch rows reused (half the time of stacking the three choices
+    # and taking np.argmin, with its answer: on a tie the left step, then straight on, wins).
+    left, right = np.full(n, np.inf), np.full(n, np.inf)
+    best = np.empty(n)
+    above, rightward = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
     for r in range(1, h):
-        left = np.concatenate(([np.inf], total[:-1])) + PATH_BEND
-        right = np.concatenate((total[1:], [np.inf])) + PATH_BEND
-        choices = np.stack([left, total, right])
-        step = np.argmin(choices, axis=0)
-        came[r] = step - 1
-        total = choices[step, np.arange(hi - lo)] + cost[r]
+        np.add(total[:-1], PATH_BEND, out=left[1:])
+        np.add(total[1:], PATH_BEND, out=right[:-1])
+        step = came[r]
+        step.fill(-1)
+        np.copyto(best, left)
+        np.less(total, best, out=above)
+        np.copyto(step, 0, where=above)
+        np.copyto(best, total, where=above)
+        np.less(right, best, out=rightward)
+        np.copyto(step, 1, where=rightward)
+        np.copyto(best, right, where=rightward)
+        np.add(best, cost[r], out=total)
     path = np.empty(h, dtype=np.int64)
     at = int(np.argmin(total))
     for r in range(h - 1, -1, -1):
