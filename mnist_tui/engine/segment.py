@@ -31,6 +31,7 @@ from PIL import Image
 from mnist_tui.engine.imageio import _to_grey, load_image
 from mnist_tui.engine.imageops import _Components
 from mnist_tui.engine.preprocess import (
+    InkMap,
     Preprocessed,
     _digit_pixels,
     _main_part,
@@ -481,6 +482,61 @@ def split_digits(parts: _Components) -> list[np.ndarray]:
     return masks
 
 
+def _log_confidence(confidence: dict[int, float], pre: Preprocessed) -> float:
+    return float(np.log(max(confidence.get(id(pre), 0.0), 1e-6)))
+
+
+def _read_groups(
+    found: InkMap,
+    groups: list[DigitGroup],
+    everything: np.ndarray,
+    noise: float,
+    classify: Classifier,
+) -> list[Preprocessed]:
+    """Each group read the way that makes the model surest, weighed against what the shapes say.
+
+    A way's score is the sum of its pieces' log-confidences (each at most 0) less its shape
+    penalty, so no way can beat reading the group whole unless its penalty is below the whole
+    reading's score, negated. The wholes are classified first, and only the ways that can still
+    win are preprocessed and classified after them: a clear single digit costs one piece, not
+    the seven or so its cuts make (the same answer as scoring them all).
+    """
+    confidence: dict[int, float] = {}
+
+    def score(pres: list[Preprocessed]) -> None:
+        pieces = [pre for pre in pres if pre.found]
+        if pieces:
+            probs = classify(np.stack([pre.pixels for pre in pieces]))
+            confidence.update(
+                {id(pre): float(np.max(p)) for pre, p in zip(pieces, probs, strict=True)}
+            )
+
+    wholes = [digit_from_ink(found, group.options[0][0], everything, noise) for group in groups]
+    score(wholes)
+    readings: list[list[list[Preprocessed] | None]] = []
+    for group, whole in zip(groups, wholes, strict=True):
+        bar = group.penalties[0] - _log_confidence(confidence, whole)
+        readings.append([[whole]] + [
+            [digit_from_ink(found, piece, everything, noise) for piece in option]
+            if penalty < bar else None
+            for option, penalty in zip(group.options[1:], group.penalties[1:], strict=True)
+        ])  # fmt: skip
+    score([pre for ways in readings for way in ways[1:] if way for pre in way])
+    chosen: list[Preprocessed] = []
+    for group, ways in zip(groups, readings, strict=True):
+        scores = [
+            sum(_log_confidence(confidence, pre) for pre in way) - penalty if way else -np.inf
+            for way, penalty in zip(ways, group.penalties, strict=True)
+        ]
+        whole = ways[0][0]
+        if group.keep_whole and confidence.get(id(whole), 0.0) < REFUSED:
+            scores = scores[:1]  # refused as a whole, and not digits side by side
+        way = ways[int(np.argmax(scores))]
+        assert way is not None  # the whole reading is always scored
+        chosen += way
+    return chosen
+
+
 def read_digits(
     image: Image.Image | np.ndarray, classify: Classifier | None = None
 ) -> list[Preprocessed]:
@@ -503,32 +559,14 @@ def read_digits(
     for group in groups:
         everything |= group.mask
     noise = paper_noise(found, everything)
-    # Every way to read every group, preprocessed; then one forward pass for all the pieces.
-    readings = [
-        [[digit_from_ink(found, piece, everything, noise) for piece in option]
-         for option in group.options]
-        if classify is not None else []
-        for group in groups
-    ]  # fmt: skip
-    confidence: dict[int, float] = {}
-    pieces = [pre for ways in readings for way in ways for pre in way if pre.found]
-    if classify is not None and pieces:
-        probs = classify(np.stack([pre.pixels for pre in pieces]))
-        confidence = {id(pre): float(np.max(p)) for pre, p in zip(pieces, probs, strict=True)}
-    chosen: list[Preprocessed] = []
-    for group, ways in zip(groups, readings, strict=True):
-        if not ways:
-            option = group.options[int(np.argmin(group.penalties))]
-            chosen += [digit_from_ink(found, piece, everything, noise) for piece in option]
-            continue
-        scores = [
-            sum(float(np.log(max(confidence.get(id(pre), 0.0), 1e-6))) for pre in way) - penalty
-            for way, penalty in zip(ways, group.penalties, strict=True)
+    if classify is None:
+        chosen = [
+            digit_from_ink(found, piece, everything, noise)
+            for group in groups
+            for piece in group.options[int(np.argmin(group.penalties))]
         ]
-        whole = ways[0][0]
-        if group.keep_whole and confidence.get(id(whole), 0.0) < REFUSED:
-            scores = scores[:1]  # refused as a whole, and not digits side by side
-        chosen += ways[int(np.argmax(scores))]
+    else:
+        chosen = _read_groups(found, groups, everything, noise, classify)
     if len(chosen) <= 1:
         # One digit: exactly what the single-digit pipeline would answer.
         return [digit_from_ink(found, _digit_pixels(found.parts))]
