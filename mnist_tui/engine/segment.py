@@ -68,6 +68,7 @@ PATH_DRIFT = 0.02
 # A bending cut parts two digits only: it costs more than a straight one, so that three
 # touching digits are not read as two with one piece holding a pair ("947" as 4 and 7).
 PATH_COST = 0.3
+PATH_FLOOR = SPLIT_COST + PATH_COST  # the least a bending cut's penalty can be
 # Ink narrower than this fraction of the row's height is one thing: when ``classify`` refuses
 # it whole (its best probability under REFUSED, as predict's number classifier scales a piece
 # the "not a digit" detector refuses), it is not cut into digits. Letters, scribbles and
@@ -267,6 +268,21 @@ class DigitGroup:
     # the whole is not a digit, neither are its pieces (a letter between digits cut into
     # "11", a smiley face into "13", a triangle into "61").
     keep_whole: bool = False
+    # The bending cuts (see _path_options) go at ``paths_at`` among the options, made only
+    # when :meth:`settle` is called: a pass over every row of the picture each.
+    paths: Callable[[], list[tuple[list[np.ndarray], float]]] | None = None
+    paths_at: int = 0
+
+    def settle(self, bar: float = np.inf) -> None:
+        """Put the bending cuts among the options, unless none could be chosen over a whole
+        reading that scores ``-bar``: a way wins only with a penalty under ``bar``, and a
+        bending cut's is at least PATH_FLOOR."""
+        if self.paths is None:
+            return
+        made = self.paths() if PATH_FLOOR < bar else []
+        self.options[self.paths_at : self.paths_at] = [pieces for pieces, _ in made]
+        self.penalties[self.paths_at : self.paths_at] = [penalty for _, penalty in made]
+        self.paths = None
 
 
 def _one_shape(parts: _Components, group: _Group) -> bool:
@@ -392,9 +408,9 @@ def _path_options(
 
 def _column_options(
     mask: np.ndarray, group: _Group, row_height: float
-) -> list[tuple[list[np.ndarray], float]]:
-    """Cut a group into pieces: in two at a few likely places (straight down, or along a
-    bending path through the least ink), in more near even cuts."""
+) -> tuple[list[tuple[list[np.ndarray], float]], Callable[[], list]]:
+    """Cut a group into pieces: in two at a few likely places straight down, in more near even
+    cuts; and, made when called, in two along bending paths through the least ink."""
     window = mask[:, group.left : group.right + 1]
     starts = _two_way_cuts(window, row_height)
     cut_sets = [[c] for c in starts]
@@ -420,7 +436,7 @@ def _column_options(
                 strokes = int(np.count_nonzero(column[1:] & ~column[:-1])) + int(column[0])
                 penalty += CUT_STROKE_COST * max(0, strokes - 1)
             out.append((pieces, penalty))
-    return out + _path_options(mask, group, row_height, starts)
+    return out, lambda: _path_options(mask, group, row_height, starts)
 
 
 def _member_options(
@@ -463,14 +479,19 @@ def digit_groups(parts: _Components) -> list[DigitGroup]:
             continue  # a dash or a stray mark, much shorter than the digits
         mask = np.isin(parts.labels, group.parts)
         options = [([mask], _piece_penalty(mask, row_height))]
+        paths, paths_at = None, 0
         if group.width >= 0.5 * row_height or len(group.members) > 1:
-            options += _column_options(mask, group, row_height)
+            columns, paths = _column_options(mask, group, row_height)
+            options += columns
+            paths_at = len(options)
             options += _member_options(parts, group, row_height)
         lone = len(groups) == 1
         keep_whole = group.width < (LONE_NARROW if lone else NARROW) * row_height or (
             lone and _one_shape(parts, group)
         )
-        out.append(DigitGroup(mask, [o[0] for o in options], [o[1] for o in options], keep_whole))
+        out.append(DigitGroup(
+            mask, [o[0] for o in options], [o[1] for o in options], keep_whole, paths, paths_at
+        ))  # fmt: skip
     return out or [DigitGroup(np.zeros((h, w), bool), [[np.zeros((h, w), bool)]], [0.0])]
 
 
@@ -478,6 +499,7 @@ def split_digits(parts: _Components) -> list[np.ndarray]:
     """The ink of each digit in a row, left to right, judged by shape alone (no model)."""
     masks: list[np.ndarray] = []
     for group in digit_groups(parts):
+        group.settle()
         masks += group.options[int(np.argmin(group.penalties))]
     return masks
 
@@ -498,8 +520,9 @@ def _read_groups(
     A way's score is the sum of its pieces' log-confidences (each at most 0) less its shape
     penalty, so no way can beat reading the group whole unless its penalty is below the whole
     reading's score, negated. The wholes are classified first, and only the ways that can still
-    win are preprocessed and classified after them: a clear single digit costs one piece, not
-    the seven or so its cuts make (the same answer as scoring them all).
+    win are preprocessed and classified after them (the bending cuts are not even made when
+    none could): a clear single digit costs one piece, not the seven or so its cuts make, and
+    the answer is the same as scoring them all.
     """
     confidence: dict[int, float] = {}
 
@@ -516,6 +539,7 @@ def _read_groups(
     readings: list[list[list[Preprocessed] | None]] = []
     for group, whole in zip(groups, wholes, strict=True):
         bar = group.penalties[0] - _log_confidence(confidence, whole)
+        group.settle(bar)
         readings.append([[whole]] + [
             [digit_from_ink(found, piece, everything, noise) for piece in option]
             if penalty < bar else None
@@ -560,11 +584,11 @@ def read_digits(
         everything |= group.mask
     noise = paper_noise(found, everything)
     if classify is None:
-        chosen = [
-            digit_from_ink(found, piece, everything, noise)
-            for group in groups
-            for piece in group.options[int(np.argmin(group.penalties))]
-        ]
+        chosen = []
+        for group in groups:
+            group.settle()
+            option = group.options[int(np.argmin(group.penalties))]
+            chosen += [digit_from_ink(found, piece, everything, noise) for piece in option]
     else:
         chosen = _read_groups(found, groups, everything, noise, classify)
     if len(chosen) <= 1:

@@ -306,3 +306,38 @@ def test_an_outline_shape_is_not_read_as_a_number(
     reading = read_number(shipped, page)
     assert reading.number is None and len(reading.digits) == 1
     assert reading.digits[0].rejected
+
+
+@pytest.mark.parametrize(
+    ("text", "gap"), [("7", 0.3), ("90", 0.05), ("1947", -0.12), ("507", -0.05), ("2026", 0.3)]
+)
+def test_reading_skips_only_the_ways_that_could_not_win(shipped, text: str, gap: float) -> None:  # noqa: ANN001
+    """The reader classifies each group whole first and cuts further only where a cut could
+    still win; scoring every way of every group must choose the same digits."""
+    from mnist_tui.engine.imageio import _to_grey
+    from mnist_tui.engine.predict import _number_classifier
+    from mnist_tui.engine.preprocess import digit_from_ink, find_ink, paper_noise
+    from mnist_tui.engine.segment import REFUSED, digit_groups
+
+    image = number(text, gap=gap)
+    classify = _number_classifier(shipped)
+    found = find_ink(*_to_grey(image))
+    groups = digit_groups(found.parts)
+    everything = np.logical_or.reduce([g.mask for g in groups])
+    noise = paper_noise(found, everything)
+    expected = []
+    for group in groups:
+        group.settle()  # every bending cut made, whatever the whole scores
+        ways = [[digit_from_ink(found, p, everything, noise) for p in o] for o in group.options]
+        probs = [classify(np.stack([pre.pixels for pre in way])).max(axis=1) for way in ways]
+        scores = [
+            float(np.log(np.maximum(p, 1e-6)).sum()) - penalty
+            for p, penalty in zip(probs, group.penalties, strict=True)
+        ]
+        if group.keep_whole and probs[0][0] < REFUSED:
+            scores = scores[:1]
+        expected += ways[int(np.argmax(scores))]
+    got = read_digits(image, classify)
+    if len(expected) > 1:
+        assert [pre.pixels.tobytes() for pre in got] == [pre.pixels.tobytes() for pre in expected]
+    assert "".join(str(d.label) for d in read_number(shipped, image).digits) == text
