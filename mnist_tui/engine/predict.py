@@ -88,15 +88,21 @@ def single_thread() -> Iterator[None]:
 
 
 @torch.inference_mode()
-def logits(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
-    """The raw (uncalibrated) ten logits for one 28×28 float image (ink bright, in [0, 1])."""
+def logits_batch(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
+    """The raw (uncalibrated) logits, (N, 10), for (N, 28, 28) float images (ink bright, in
+    [0, 1]), in one forward pass."""
     model = loaded.model
     model.eval()
     device = next(model.parameters()).device
-    x = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).to(device)
-    x = x.reshape(1, 1, 28, 28).sub(loaded.info.mean).div(loaded.info.std)
+    x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(device)
+    x = x.reshape(-1, 1, 28, 28).sub(loaded.info.mean).div(loaded.info.std)
     with single_thread():
-        return model(x)[0].float().cpu().numpy()
+        return model(x).float().cpu().numpy()
+
+
+def logits(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
+    """The raw (uncalibrated) ten logits for one 28×28 float image (ink bright, in [0, 1])."""
+    return logits_batch(loaded, np.asarray(pixels)[None])[0]
 
 
 def probabilities(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
@@ -106,17 +112,10 @@ def probabilities(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
     return softmax(logits(loaded, pixels), loaded.temperature).astype(np.float32)
 
 
-@torch.inference_mode()
 def probabilities_batch(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
     """Softmax over the classes for (N, 28, 28) float images, in one forward pass, without the
     calibration: reading numbers weighs these against shape costs tuned on them."""
-    model = loaded.model
-    model.eval()
-    device = next(model.parameters()).device
-    x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(device)
-    x = x.reshape(-1, 1, 28, 28).sub(loaded.info.mean).div(loaded.info.std)
-    with single_thread():
-        return torch.softmax(model(x).float(), 1).cpu().numpy()
+    return torch.softmax(torch.from_numpy(logits_batch(loaded, batch)), 1).numpy()
 
 
 def predict_preprocessed(
@@ -124,6 +123,14 @@ def predict_preprocessed(
 ) -> Prediction:
     """Classify an already preprocessed image: calibrated probabilities, and a refusal (with the
     best guess kept) when the ink does not look like one digit."""
+    return predict_all(loaded, [pre], path)[0]
+
+
+def predict_all(
+    loaded: LoadedModel, pres: list[Preprocessed], path: str | None = None
+) -> list[Prediction]:
+    """:func:`predict_preprocessed` for each of a number's digits, with one forward pass of the
+    network and one of the "not a digit" detector for all of them."""
     from mnist_tui.engine.calibrate import softmax
     from mnist_tui.engine.data import DATASETS
     from mnist_tui.engine.reject import judge
@@ -131,27 +138,36 @@ def predict_preprocessed(
     spec = DATASETS.get(loaded.info.dataset, DATASETS["mnist"])
     labels, noun = spec.classes, spec.noun
     cal = loaded.info.calibration
-    if not pre.found:
-        return Prediction(
-            None, 0.0, [0.0] * 10, pre.pixels, False,
-            pre.message or f"No {noun} found in the image.", pre.original, path, labels, noun,
+    found = [pre for pre in pres if pre.found]
+    answers = {}
+    if found:
+        batch = np.stack([pre.pixels for pre in found])
+        judged = zip(found, logits_batch(loaded, batch), judge(loaded, batch), strict=True)
+        answers = {id(pre): (raw, verdict) for pre, raw, verdict in judged}
+    out = []
+    for pre in pres:
+        if not pre.found:
+            out.append(Prediction(
+                None, 0.0, [0.0] * 10, pre.pixels, False,
+                pre.message or f"No {noun} found in the image.", pre.original, path, labels, noun,
+                temperature=cal.temperature, calibrated=cal.calibrated, box=pre.source_box,
+            ))  # fmt: skip
+            continue
+        raw, verdict = answers[id(pre)]
+        probs = softmax(raw, cal.temperature)
+        guess = int(probs.argmax())
+        conf = float(probs[guess])
+        message = pre.message
+        if verdict.rejected:
+            message = verdict.message
+        elif not message and conf < LOW_CONFIDENCE:
+            message = f"Low confidence ({conf:.0%}): the image may not be a single clear {noun}."
+        out.append(Prediction(
+            None if verdict.rejected else guess, conf, [float(p) for p in probs], pre.pixels, True,
+            message, pre.original, path, labels, noun, guess=guess, rejected=verdict.rejected,
             temperature=cal.temperature, calibrated=cal.calibrated, box=pre.source_box,
-        )  # fmt: skip
-    raw = logits(loaded, pre.pixels)
-    probs = softmax(raw, cal.temperature)
-    guess = int(probs.argmax())
-    conf = float(probs[guess])
-    verdict = judge(loaded, pre.pixels, raw)
-    message = pre.message
-    if verdict.rejected:
-        message = verdict.message
-    elif not message and conf < LOW_CONFIDENCE:
-        message = f"Low confidence ({conf:.0%}): the image may not be a single clear {noun}."
-    return Prediction(
-        None if verdict.rejected else guess, conf, [float(p) for p in probs], pre.pixels, True,
-        message, pre.original, path, labels, noun, guess=guess, rejected=verdict.rejected,
-        temperature=cal.temperature, calibrated=cal.calibrated, box=pre.source_box,
-    )  # fmt: skip
+        ))  # fmt: skip
+    return out
 
 
 def reads_digits(loaded: LoadedModel) -> bool:
@@ -279,7 +295,7 @@ def _number_classifier(loaded: LoadedModel):  # noqa: ANN202
     (half a 4 and a 1 with a stub of bar) loses to one whose pieces are digits."""
     from mnist_tui.engine.reject import shipped_detector
 
-    detector = shipped_detector() if loaded.info.dataset == "mnist" else None  # as judge()
+    detector = shipped_detector() if loaded.info.dataset == "mnist" else None  # as judge
 
     def classify(batch: np.ndarray) -> np.ndarray:
         probs = probabilities_batch(loaded, batch)
@@ -306,7 +322,7 @@ def read_number(loaded: LoadedModel, image: object, path: str | None = None) -> 
         )
 
     pres = read_digits(image, _number_classifier(loaded))
-    return NumberReading([predict_preprocessed(loaded, pre, path) for pre in pres], path)
+    return NumberReading(predict_all(loaded, pres, path), path)
 
 
 def read_number_path(loaded: LoadedModel, path: str | os.PathLike[str]) -> NumberReading:

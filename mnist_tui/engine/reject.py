@@ -131,17 +131,18 @@ def _detector_at(path: Path | None) -> Detector | None:
         return None
 
 
-def judge(loaded: LoadedModel, pixels: np.ndarray, logits: np.ndarray | None = None) -> Verdict:
-    """Refuse ``pixels`` (one preprocessed 28×28) when it does not look like one digit."""
-    if loaded.info.dataset != "mnist":
-        return Verdict(False)
-    detector = shipped_detector()
+def judge(loaded: LoadedModel, batch: np.ndarray) -> list[Verdict]:
+    """Refuse each of ``batch``'s preprocessed 28×28s (N, 28, 28) that does not look like one
+    digit; one pass of the detector for all of them."""
+    detector = shipped_detector() if loaded.info.dataset == "mnist" else None
     if detector is None:
-        return Verdict(False)
-    score = float(detector.scores(np.asarray(pixels)[None])[0])
-    if score <= detector.threshold:
-        return Verdict(False, score)
-    return Verdict(True, score, f"{MESSAGE}; the best guess is shown.")
+        return [Verdict(False) for _ in range(len(batch))]
+    return [
+        Verdict(True, score, f"{MESSAGE}; the best guess is shown.")
+        if score > detector.threshold
+        else Verdict(False, score)
+        for score in (float(s) for s in detector.scores(np.asarray(batch)))
+    ]
 
 
 def save_detector(path: str | Path, model: nn.Module, threshold: float, **meta: Any) -> None:
