@@ -288,20 +288,24 @@ def mnist_png_check(loaded, test, count: int) -> None:  # noqa: ANN001
           f" {right_eval / count:.2%}, same answer {same / count:.2%}")  # fmt: skip
 
 
+def latency_pictures(folder: Path) -> list[tuple[str, Path]]:
+    """The photos latency is timed on, written into ``folder``: an 800x600 and a 4000x3000
+    lined-paper JPEG of a 7 and, with pillow-heif, the large one as an iPhone's HEIC."""
+    normal = folder / "photo.jpg"
+    normal.write_bytes(imagestyles.photo_lined_jpeg(7, seed=1))
+    big = folder / "big.jpg"
+    big.write_bytes(imagestyles.photo_lined_jpeg(7, seed=1, size=(4000, 3000)))
+    pictures = [("800x600 JPEG", normal), ("4000x3000 JPEG", big)]
+    heic = _phone_heic(folder / "IMG_0001.HEIC")
+    return pictures + ([("4032x3024 HEIC", heic)] if heic is not None else [])
+
+
 def latency(loaded) -> None:  # noqa: ANN001
     from mnist_tui.engine.images import preprocess_path
     from mnist_tui.engine.predict import predict_path, read_number_path
 
     with tempfile.TemporaryDirectory() as tmp:
-        normal = Path(tmp) / "photo.jpg"
-        normal.write_bytes(imagestyles.photo_lined_jpeg(7, seed=1))
-        big = Path(tmp) / "big.jpg"
-        big.write_bytes(imagestyles.photo_lined_jpeg(7, seed=1, size=(4000, 3000)))
-        photos = [("800x600 JPEG", normal), ("4000x3000 JPEG", big)]
-        heic = _phone_heic(Path(tmp) / "IMG_0001.HEIC")
-        if heic is not None:
-            photos.append(("4032x3024 HEIC", heic))
-        for label, path in photos:
+        for label, path in latency_pictures(Path(tmp)):
             for name, call in (("predict", predict_path), ("read_number", read_number_path)):
                 call(loaded, path)
                 times = []

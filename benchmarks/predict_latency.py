@@ -15,7 +15,6 @@ torch thread as the app's predict does.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
@@ -27,33 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = ("preprocess", "predict", "read_number")
-
-
-def make_pictures(folder: Path) -> list[tuple[str, Path]]:
-    """The benchmark's photos, written once so both trees read the same bytes."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    import imagestyles
-    from PIL import Image
-
-    normal = folder / "photo.jpg"
-    normal.write_bytes(imagestyles.photo_lined_jpeg(7, seed=1))
-    big = folder / "big.jpg"
-    big.write_bytes(imagestyles.photo_lined_jpeg(7, seed=1, size=(4000, 3000)))
-    pictures = [("800x600 JPEG", normal), ("4000x3000 JPEG", big)]
-    try:
-        import pillow_heif
-    except ImportError:
-        print("4032x3024 HEIC: skipped (pillow-heif is not installed)")
-        return pictures
-    photo = Image.open(io.BytesIO(imagestyles.photo_lined_jpeg(7, seed=1, size=(4032, 3024))))
-    # An iPhone's grid of 512x512 tiles, which libheif decodes on several threads.
-    before, pillow_heif.options.GRID_TILE_SIZE = pillow_heif.options.GRID_TILE_SIZE, 512
-    try:
-        heic = folder / "IMG_0001.HEIC"
-        pillow_heif.from_pillow(photo.convert("RGB")).save(heic, quality=85)
-    finally:
-        pillow_heif.options.GRID_TILE_SIZE = before
-    return pictures + [("4032x3024 HEIC", heic)]
 
 
 def child(pictures: list[tuple[str, str]], models_dir: str | None, repeats: int) -> None:
@@ -111,8 +83,10 @@ def main() -> None:
         child([tuple(p) for p in json.loads(args.child)], args.models_dir, args.repeats)
         return
 
+    from custom_images import latency_pictures  # beside this script, on sys.path
+
     work = Path(tempfile.mkdtemp(prefix="latency-"))
-    pictures = make_pictures(work)
+    pictures = latency_pictures(work)  # written once: both trees read the same bytes
     before = work / "before"
     subprocess.run(
         ["git", "worktree", "add", "--detach", str(before), args.before],
