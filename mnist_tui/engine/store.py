@@ -988,8 +988,10 @@ def _resume_state_is_whole(state: Any) -> bool:
         return False
     kinds = {"model": dict, "optimizer": dict, "generator": torch.Tensor,
              "torch_rng": torch.Tensor, "epochs_done": int}  # fmt: skip
-    return all(isinstance(state.get(k), t) for k, t in kinds.items()) and all(
-        isinstance(state.get(k, {}), (dict, list)) for k in ("scheduler", "ema", "history")
+    return (
+        all(isinstance(state.get(k), t) for k, t in kinds.items())
+        and all(isinstance(state.get(k, {}), (dict, list)) for k in ("scheduler", "ema", "history"))
+        and isinstance(state.get("losses"), (torch.Tensor, type(None)))
     )
 
 

@@ -13,7 +13,7 @@ from mnist_tui.engine.config import OPTIMIZERS, SCHEDULERS, TrainConfig, recipe
 from mnist_tui.engine.data import DATASETS, MnistData, Split, load_dataset
 from mnist_tui.engine.networks import build_model
 from mnist_tui.engine.train import BatchProgress, EpochEnd, train
-from mnist_tui.errors import ConfigError
+from mnist_tui.errors import CheckpointError, ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +122,76 @@ def test_resume_finishes_like_an_uninterrupted_run(small: MnistData) -> None:
     assert resumed.epochs_done == 2 and len(resumed.history) == 2
     w1, w2 = _weights(whole.model), _weights(resumed.model)
     assert all(torch.allclose(w1[k].float(), w2[k].float(), atol=1e-5) for k in w1)
+
+
+def test_focus_epochs_learn_from_the_hardest_share_of_each_batch(small: MnistData) -> None:
+    """With focus 0.5, each batch after the first epoch learns from its half whose loss was
+    highest in the epoch before; the first epoch learns from every image."""
+    learned: list[tuple[int, torch.Tensor]] = []
+    epoch = {"now": 1}
+    after_first: list[torch.Tensor] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, EpochEnd):
+            epoch["now"] = event.epoch + 1
+
+    def record(module: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+        if module.training:
+            learned.append((epoch["now"], args[0].detach().clone()))
+
+    import mnist_tui.engine.train as train_module
+
+    real_build = train_module.build_model
+
+    def build(arch: str) -> torch.nn.Module:
+        model = real_build(arch)
+        model.register_forward_pre_hook(record)
+        return model
+
+    train_module.build_model = build
+    try:
+        result = train(
+            _cfg(epochs=2, focus=0.5), small, on_event=on_event,
+            on_epoch_saved=lambda p: after_first.append(p.resume_state["losses"].clone()),
+        )  # fmt: skip
+    finally:
+        train_module.build_model = real_build
+    assert [(e, len(x)) for e, x in learned] == [(1, 64)] * 3 + [(2, 32)] * 3
+    assert result.epochs_done == 2 and all(math.isfinite(r["train_loss"]) for r in result.history)
+    # Which training images epoch 2 learned from, found by their pixels.
+    spec = small.spec
+    pixels = torch.from_numpy(small.train.images).float().div(255).sub(spec.mean).div(spec.std)
+    flat = pixels.flatten(1)
+    chosen = {
+        int((flat - x.flatten()).abs().sum(1).argmin()) for e, batch in learned if e == 2
+        for x in batch
+    }  # fmt: skip
+    assert len(chosen) == 96
+    loss = after_first[0]
+    others = [i for i in range(192) if i not in chosen]
+    # Chosen by a random half, the two means would differ by noise (about 0.1 here).
+    assert loss[sorted(chosen)].mean() > loss[others].mean() + 0.5
+
+
+def test_focus_still_learns(data: MnistData) -> None:
+    result = train(_cfg(epochs=3, focus=0.3), data)
+    assert result.val_acc is not None and result.val_acc > 0.8
+
+
+def test_resume_of_a_focus_run_chooses_as_the_uninterrupted_run(small: MnistData) -> None:
+    """The per-image losses travel in the resume state: without them a resumed focus epoch
+    would learn from other images than the uninterrupted run did."""
+    whole = train(_cfg(epochs=3, focus=0.5), small)
+    states: list[dict] = []
+    train(_cfg(epochs=3, focus=0.5), small, on_epoch_saved=lambda p: states.append(p.resume_state))
+    resumed = train(_cfg(epochs=3, focus=0.5), small, resume_state=states[0])
+    w1, w2 = _weights(whole.model), _weights(resumed.model)
+    assert all(torch.allclose(w1[k].float(), w2[k].float(), atol=1e-5) for k in w1)
+    with pytest.raises(CheckpointError, match="losses do not fit"):
+        train(_cfg(epochs=3, focus=0.5), small, resume_state={**states[0], "losses": torch.ones(5)})
+    forgetful = train(_cfg(epochs=3, focus=0.5), small, resume_state={**states[0], "losses": None})
+    w3 = _weights(forgetful.model)
+    assert not all(torch.allclose(w1[k].float(), w3[k].float(), atol=1e-5) for k in w1)
 
 
 def _option_cases() -> list[object]:
