@@ -98,9 +98,14 @@ async def test_run_completes_with_charts_table_and_make_active(services) -> None
         screen = await _open(app, pilot)
         screen.query_one("#epochs", Input).value = "2"
         screen.query_one("#batch_size", Input).value = "64"
+        screen.query_one("#focus", Input).value = "0.5"
         screen.query_one("#name", Input).value = "run-one"
         await pilot.press("s")
         assert screen.run_name == "run-one"
+        # Focus epochs' train figures are over each batch's hardest half: the run says so.
+        assert "focus 0.5 (train figures after epoch 1: the hardest 50%)" in " ".join(
+            _text(screen, "#arch-help").split()
+        )
         await _until(pilot, lambda: screen.outcome is not None and not screen.training)
         await pilot.pause(0.3)
         assert screen.data.train_x and screen.data.train_loss
@@ -109,6 +114,7 @@ async def test_run_completes_with_charts_table_and_make_active(services) -> None
         result = _text(screen, "#result")
         assert result.startswith("Saved run-one: ") and "test accuracy" in result
         assert services.store().info("run-one").complete
+        assert services.store().info("run-one").config["focus"] == 0.5
         await pilot.press("a")
         assert services.active_model_name() == "run-one"
         assert "now the active model" in _text(screen, "#result")

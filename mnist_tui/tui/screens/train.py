@@ -79,6 +79,14 @@ def save_view(screen: Any, stem: str) -> str:
     return f"Saved the view as {path}."
 
 
+def _focus_words(focus: float) -> str:
+    """Focus epochs learn from each batch's hardest share, and the train columns and the train
+    loss line are over those images: say so, or they read as if training got worse."""
+    if focus >= 1:
+        return ""
+    return f" · focus {focus:g} (train figures after epoch 1: the hardest {focus:.0%})"
+
+
 class TrainScreen(AppScreen):
     """Pick a recipe and start a run, or follow one already going; stop it from here."""
 
@@ -371,6 +379,7 @@ class TrainScreen(AppScreen):
                 f"{name}: {cfg.get('arch')} on {cfg.get('dataset')} · {cfg.get('epochs')} epochs ·"
                 f" batch {cfg.get('batch_size')} · {cfg.get('optimizer')} lr {cfg.get('lr', 0):g}"
                 f" · {cfg.get('scheduler')}{' · augment' if cfg.get('augment') else ''}"
+                + _focus_words(cfg.get("focus", 1.0))
             )
         status = "Starting the run process..."
         if state is not None and state.status == "queued":
