@@ -73,9 +73,8 @@ class TrainConfig:
     # Decay of an exponential moving average of the weights; 0 = off.
     ema: float = _opt(0.0, "EMA decay", "EMA decay of the weights (0 = off)", low=0, high=1,
                       high_open=True, rule="at least 0 and below 1")  # fmt: skip
-    # Selective backprop (Jiang et al. 2019, "Accelerating deep learning by focusing on the
-    # biggest losers"): after the first epoch each step learns only from this share of its batch,
-    # the images with the highest loss, found by a forward pass without gradients.
+    # Selective backprop: after the first epoch each step learns only from this share of its
+    # batch, the images whose loss was highest when last learned from (train._learns).
     focus: float = _opt(1.0, "Focus", "after epoch 1, learn from this hardest share of each batch",
                         low=0, high=1, low_open=True, rule="above 0 and at most 1")  # fmt: skip
     seed: int = _opt(0, "Seed", "random seed", low=0, high=2**63 - 1,

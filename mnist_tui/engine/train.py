@@ -401,7 +401,7 @@ def train(
                 last_post = now
                 elapsed = now - t0
                 rate = seen / elapsed if elapsed > 0 else 0.0
-                remaining = sum(learns[epoch:]) * steps - sum(learns[epoch : epoch + 1]) * (b + 1)
+                remaining = sum(learns[epoch:]) * steps - learns[epoch] * (b + 1)
                 emit(
                     BatchProgress(
                         epoch + 1, cfg.epochs, b + 1, steps, value, rate,
