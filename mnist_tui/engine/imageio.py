@@ -185,8 +185,17 @@ def _open_heif(shown: str) -> None:
 
 
 def _decode(data: bytes, shown: str, max_side: int | None) -> Image.Image:
-    if _is_heif(data) and "HEIF" not in Image.ID:
-        _open_heif(shown)
+    if _is_heif(data):
+        if max_side:
+            from mnist_tui.engine import heifluma
+
+            # A phone's HEIC as brightness only, straight from libheif: a third faster.
+            luma = heifluma.decode_luma(data, MAX_DECODE_PIXELS)
+            if luma is not None:
+                luma.info[SOURCE_SIZE_KEY] = luma.size  # upright already (HEIF's own rotation)
+                return luma
+        if "HEIF" not in Image.ID:
+            _open_heif(shown)
     # Pillow warns through `warnings` (which would scribble over the TUI); a bomb warning is
     # treated as the error it stands for.
     with warnings.catch_warnings():

@@ -77,3 +77,51 @@ def test_a_damaged_heic_is_one_sentence(tmp_path: Path, monkeypatch: pytest.Monk
     garbage.write_bytes(data[:32] + bytes(range(256)) * 8)
     with pytest.raises(ImageError, match=r"^Cannot open image .*garbage\.heic: "):
         load_image(garbage)
+
+
+def _through_pillow_heif(path: Path) -> np.ndarray:
+    """The picture as pillow-heif reads it (RGB, turned upright), converted to grey by Pillow."""
+    pillow_heif.register_heif_opener()
+    with Image.open(path) as image:
+        return np.asarray(image.convert("L"), dtype=np.float32)
+
+
+def test_a_heic_is_read_as_its_brightness_straight_from_libheif(tmp_path: Path) -> None:
+    # A sideways phone photo in colour (blue ink on yellowish paper), stored as an iPhone
+    # stores it: the rotation in the container.
+    pillow_heif.register_heif_opener()
+    photo = photo_lined(3, seed=5, size=(640, 480)).convert("RGB")
+    tint = np.asarray(photo, dtype=np.float32) * np.float32([1.0, 0.95, 0.7])
+    stored = Image.fromarray(tint.astype(np.uint8)).rotate(90, expand=True)
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    heic = tmp_path / "IMG_0002.HEIC"
+    stored.save(heic, exif=exif.tobytes(), quality=90)
+
+    from mnist_tui.engine.heifluma import decode_luma
+
+    luma = decode_luma(heic.read_bytes(), 10**8)
+    assert luma is not None, "the fast path reads an ordinary phone HEIC"
+    assert luma.mode == "L" and luma.size == (640, 480), "upright, by the container's rotation"
+    expected = _through_pillow_heif(heic)
+    difference = np.abs(np.asarray(luma, dtype=np.float32) - expected)
+    assert difference.mean() < 1.5 and np.percentile(difference, 99) < 6, "Pillow's grey"
+    # And what the app reads: the same 28x28 either way.
+    image = load_image(heic)
+    assert image.mode == "L" and image.size == (640, 480)
+
+
+def test_a_heic_the_fast_path_cannot_read_still_opens_through_pillow_heif(tmp_path: Path) -> None:
+    # Transparency is off the fast path (only brightness is decoded there).
+    pillow_heif.register_heif_opener()
+    photo = photo_lined(2, seed=6, size=(320, 240)).convert("RGBA")
+    heic = tmp_path / "with-alpha.heic"
+    photo.save(heic, quality=90)
+
+    from mnist_tui.engine.heifluma import decode_luma
+
+    assert decode_luma(heic.read_bytes(), 10**8) is None
+    assert load_image(heic).size == (320, 240)
+    assert decode_luma(heic.read_bytes()[:500], 10**8) is None, "a torn file: no crash, no answer"
+    result = preprocess_path(heic)
+    assert result.found
