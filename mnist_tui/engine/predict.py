@@ -142,7 +142,8 @@ def predict_all(
     answers = {}
     if found:
         batch = np.stack([pre.pixels for pre in found])
-        judged = zip(found, logits_batch(loaded, batch), judge(loaded, batch), strict=True)
+        verdicts = judge(loaded, batch, [pre.as_is for pre in found])
+        judged = zip(found, logits_batch(loaded, batch), verdicts, strict=True)
         answers = {id(pre): (raw, verdict) for pre, raw, verdict in judged}
     out = []
     for pre in pres:
@@ -158,7 +159,7 @@ def predict_all(
         guess = int(probs.argmax())
         conf = float(probs[guess])
         message = pre.message
-        if verdict.rejected:
+        if verdict.message:
             message = verdict.message
         elif not message and conf < LOW_CONFIDENCE:
             message = f"Low confidence ({conf:.0%}): the image may not be a single clear {noun}."

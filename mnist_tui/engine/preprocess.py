@@ -75,6 +75,8 @@ class Preprocessed:
     digit_box: tuple[int, int, int, int] | None = None
     # The same box in the source picture's own pixels (for --json and for numbers).
     source_box: tuple[int, int, int, int] | None = None
+    # The picture already was an MNIST digit and is fed as it is (is_mnist_format).
+    as_is: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -608,7 +610,7 @@ def _as_mnist(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:
     thumb, _ = _thumbnail(grey)
     ink = np.nonzero(grey > 0.1)
     box = (int(ink[1].min()), int(ink[0].min()), int(ink[1].max()) + 1, int(ink[0].max()) + 1)
-    return Preprocessed(pixels, True, "", thumb, source, box, source_box=box)
+    return Preprocessed(pixels, True, "", thumb, source, box, source_box=box, as_is=True)
 
 
 def _pipeline(grey: np.ndarray, source: tuple[int, int]) -> Preprocessed:

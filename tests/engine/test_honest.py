@@ -98,3 +98,32 @@ def test_why_map_points_at_the_strokes_that_decided(default_model) -> None:  # n
     p_top = probabilities(default_model, top.reshape(28, 28))[7]
     p_low = probabilities(default_model, low.reshape(28, 28))[7]
     assert p_top < p_low
+
+
+def test_a_non_digit_already_in_mnist_format_is_judged_by_its_own_threshold(
+    default_model,
+    detector_on,  # noqa: ANN001
+) -> None:
+    """Between the two thresholds, the same 28x28 is refused when it came out of the
+    preprocessing, and answered with a caution when the picture already was an MNIST digit."""
+    from mnist_tui.engine.predict import predict_all
+    from mnist_tui.engine.preprocess import Preprocessed
+    from mnist_tui.engine.reject import CAUTION
+
+    detector = shipped_detector()
+    assert detector.mnist_threshold is not None and detector.mnist_threshold > detector.threshold
+    made = (nondigits.quick_mnist(nondigits.generate("symbol", 5_000_000 + i)) for i in range(300))
+    candidates = np.stack([m for m in made if m is not None])
+    scores = detector.scores(candidates)
+    between = np.nonzero((scores > detector.threshold) & (scores <= detector.mnist_threshold))[0]
+    assert between.size, "some symbols score between the two thresholds"
+    pixels = candidates[between[0]]
+    box = (4, 4, 24, 24)
+
+    def prepared(as_is: bool) -> Preprocessed:
+        return Preprocessed(pixels, True, "", pixels, (28, 28), box, box, as_is=as_is)
+
+    preprocessed, mnist_format = predict_all(default_model, [prepared(False), prepared(True)])
+    assert preprocessed.rejected and preprocessed.digit is None
+    assert not mnist_format.rejected and mnist_format.digit == mnist_format.guess
+    assert mnist_format.message == CAUTION
