@@ -6,7 +6,7 @@ of RGB, copied twice, and turned back into grey, the one thing the preprocessing
 already stores brightness as its own plane (Y), so asking libheif for the decoder's own planes
 and keeping Y skips all of that. Measured on a 4032x3024 iPhone-style HEIC (512x512 tiles, two
 cores): 229-266 ms through pillow-heif to an RGB image, 179-189 ms for the Y plane
-(BENCHMARKS.md §3b). Y is the picture's luma (BT.601 weights, as Pillow's own conversion to grey
+(BENCHMARKS.md §3c). Y is the picture's luma (BT.601 weights, as Pillow's own conversion to grey
 uses, or BT.709 where the file says so); it is stretched to full range where the file is
 limited-range, so paper reads as white as through Pillow.
 
