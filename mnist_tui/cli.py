@@ -166,24 +166,27 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", parents=[common], help="list the model store (or manage it)")
     m.add_argument("--json", action="store_true", help="one JSON object per model")
     msub = m.add_subparsers(dest="action", metavar="ACTION")
-    msub.add_parser("list", help="list models (the default)")
-    a = msub.add_parser("activate", help="make a model the default for predict/weights/evaluate")
+    # Every action takes the common options after it too (`models rename a b --models-dir D`).
+    inner = _common(suppress=True)
+    msub.add_parser("list", parents=[inner], help="list models (the default)")
+    a = msub.add_parser(
+        "activate", parents=[inner], help="make a model the default for predict/weights/evaluate"
+    )
     a.add_argument("name")
-    r = msub.add_parser("rename", help="rename a model")
+    r = msub.add_parser("rename", parents=[inner], help="rename a model")
     r.add_argument("old")
     r.add_argument("new")
-    d = msub.add_parser("delete", help="delete a model")
+    d = msub.add_parser("delete", parents=[inner], help="delete a model")
     d.add_argument("name")
     en = msub.add_parser(
         "ensemble",
-        parents=[_common(suppress=True)],
+        parents=[inner],
         help="save 2-16 finished models of one data set as one ensemble that averages them",
     )
     en.add_argument("name", help="store name for the ensemble")
     en.add_argument("members", nargs="+", metavar="MEMBER")
     en.add_argument("--no-download", action="store_true", help="never download the data set")
 
-    inner = _common(suppress=True)
     x = msub.add_parser(
         "export", parents=[inner], help="write a model's per-epoch history as CSV or JSON"
     )

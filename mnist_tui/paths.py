@@ -12,6 +12,39 @@ MODELS_ENV = "MNIST_TUI_MODELS"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
+def share_like_open(fd: int) -> None:
+    """Give a file made by ``tempfile.mkstemp`` the mode a plain ``open()`` would have given it
+    (0o666 less the umask). mkstemp makes every file 0600 whatever the umask, which on a store
+    or data folder a team shares (umask 002, a group folder) hides each saved model and each
+    download from everyone but its owner."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o666 & ~_umask())
+
+
+def open_lock(path: Path) -> int:
+    """Open (or make) a lock file for ``flock``. It is made 0o666 less the umask, so a team
+    sharing the store (umask 002) can all lock it; one that only its maker may write is opened
+    read-only, which ``flock`` accepts all the same."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it in /proc."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it and put it back
+    os.umask(mask)
+    return mask
+
+
 def user_data_root() -> Path:
     """The per-user folder for downloaded data and trained models (XDG on Linux)."""
     if sys.platform == "darwin":

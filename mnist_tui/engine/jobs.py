@@ -41,6 +41,7 @@ from mnist_tui.engine.events import (
     to_json,
 )
 from mnist_tui.errors import StoreError
+from mnist_tui.paths import open_lock
 
 LOG_SUFFIX = ".log.jsonl"
 STATE_SUFFIX = ".run.json"
@@ -140,7 +141,7 @@ class Runs:
 
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = open_lock(self.root / LOCK_FILE)
         except OSError as exc:
             raise StoreError(
                 f"Could not use the store {self.root}: {exc.strerror or exc}; check the folder."

@@ -42,7 +42,7 @@ from mnist_tui.engine.archs import ARCH_INFO
 from mnist_tui.engine.calibrate import Calibration
 from mnist_tui.engine.members import Member, members_of
 from mnist_tui.errors import CheckpointError, StoreError
-from mnist_tui.paths import resolve_models_dir, shipped_models_dir
+from mnist_tui.paths import open_lock, resolve_models_dir, share_like_open, shipped_models_dir
 
 if TYPE_CHECKING:
     from torch import nn
@@ -395,6 +395,7 @@ def _write_temp(target: Path, data: bytes) -> Path:
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
+        share_like_open(fd)  # readable by a team sharing the store, as the umask allows
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -752,10 +753,7 @@ class ModelStore:
             return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError:
-                fd = os.open(self.root / LOCK_FILE, os.O_RDONLY)
+            fd = open_lock(self.root / LOCK_FILE)
         except OSError as exc:
             raise _store_write_error(exc, self.root, "to the store") from None
         try:
@@ -819,7 +817,7 @@ class ModelStore:
                 )
             claim_path = self._claim_path(name)
             try:
-                fd = os.open(claim_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                fd = os.open(claim_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
                 with os.fdopen(fd, "w") as fh:
                     fh.write(f"{os.getpid()} {_process_start(os.getpid())}\n")
             except OSError as exc:

@@ -235,3 +235,47 @@ def test_options_before_the_command_count_as_much_as_after(
     code, out, _ = run(capsys, "--models-dir", str(store_dir), "models")
     assert code == 0 and out.splitlines()[0] == f"store: {store_dir}"
     # A data set given first reaches the command too: tests/engine/test_items.py.
+
+
+@pytest.mark.parametrize("place", ["before", "after"])
+def test_every_models_action_takes_the_store_before_or_after_it(
+    capsys: pytest.CaptureFixture[str], store_dir: Path, place: str
+) -> None:
+    """`mnist-tui models rename a b --models-dir D` was refused ("unrecognized arguments"),
+    where `export` and `ensemble` took the option after the action."""
+    (store_dir / "second.safetensors").write_bytes((store_dir / "tiny.safetensors").read_bytes())
+    s = ["--models-dir", str(store_dir)]
+
+    def models(*action: str) -> tuple[int, str, str]:
+        return run(capsys, "models", *(s if place == "before" else []), *action,
+                   *(s if place == "after" else []))  # fmt: skip
+
+    assert models("list")[1].splitlines()[0] == f"store: {store_dir}"
+    assert models("activate", "second")[1] == "second is now the active model.\n"
+    assert models("rename", "second", "two")[1] == "Renamed second to two.\n"
+    assert models("delete", "two")[1] == "Deleted two.\n"
+    assert sorted(p.name for p in store_dir.glob("*.safetensors")) == ["tiny.safetensors"]
+
+
+def test_a_store_made_under_a_group_umask_can_be_locked_by_the_whole_group(
+    tmp_path: Path,
+) -> None:
+    """Teammates sharing a store each take its locks: made under umask 002, they are 0664
+    (they were 0644, so a second user could neither train nor rename there)."""
+    import os
+    import stat
+
+    from mnist_tui.engine.jobs import Runs
+    from mnist_tui.engine.store import ModelStore
+
+    root = tmp_path / "team-store"
+    before = os.umask(0o002)
+    try:
+        with ModelStore(root).lock():
+            pass
+        with Runs(root).lock():
+            pass
+    finally:
+        os.umask(before)
+    for lock in (".lock", ".runs.lock"):
+        assert stat.S_IMODE(os.stat(root / lock).st_mode) == 0o664, lock

@@ -423,3 +423,26 @@ def test_both_shipped_defaults_are_listed_and_usable(tmp_path: Path) -> None:
     assert store.default_model() == "default"
     loaded = store.load("default-fashion")
     assert loaded.info.name == "default-fashion"
+
+
+@pytest.mark.parametrize(
+    ("umask", "mode"), [(0o002, 0o664), (0o022, 0o644), (0o077, 0o600)], ids=["002", "022", "077"]
+)
+def test_a_saved_model_has_the_mode_the_umask_gives_new_files(
+    store: ModelStore, umask: int, mode: int
+) -> None:
+    """A team sharing a store (umask 002, a group folder) can load each other's models; a
+    private umask keeps them private. mkstemp alone made every model 0600."""
+    import stat
+
+    from mnist_tui.engine.store import read_header
+
+    loaded = store.load("tiny")
+    meta = json.loads(read_header(store.path_for("tiny"))["__metadata__"][META_KEY])
+    before = os.umask(umask)
+    try:
+        store.save("shared", loaded.model, meta)
+        store.rename("shared", "shared-renamed")
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(os.stat(store.path_for("shared-renamed")).st_mode) == mode
