@@ -240,3 +240,26 @@ async def test_marked_models_open_in_compare(services, store_dir: Path) -> None:
         assert [r.name for r in screen.comparison.runs] == ["tiny-c", "tiny"]
         assert screen.comparison.differing == set()  # copies: nothing differs
         assert set(screen.query_one("#picker").selected) == {"tiny-c", "tiny"}
+
+
+async def test_compare_ticks_only_the_runs_picked_in_its_text(services, store_dir: Path) -> None:
+    """At 16 colours over SSH the picker must say which runs are picked in its text: Textual's
+    list drew ▐X▌ in every box, an unpicked one only darker."""
+    from mnist_tui.tui.screens.compare import CompareScreen
+
+    (store_dir / "other.safetensors").write_bytes((store_dir / "tiny.safetensors").read_bytes())
+    app = create_app(services, warm_up=False, color="16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = CompareScreen(["tiny"])
+        await app.push_screen(screen)
+        await pilot.pause()
+        picker = screen.query_one("#picker")
+
+        def boxes() -> dict[str, str]:
+            lines = [picker.render_line(y).text for y in range(picker.option_count)]
+            return {line.split()[-1]: line.strip()[:3] for line in lines}
+
+        assert boxes() == {"tiny": "▐X▌", "other": "▐ ▌"}
+        picker.select("other")
+        await pilot.pause()
+        assert boxes() == {"tiny": "▐X▌", "other": "▐X▌"}

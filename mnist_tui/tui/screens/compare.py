@@ -25,6 +25,7 @@ from mnist_tui.tui.screens.base import AppScreen
 from mnist_tui.tui.screens.train import save_view
 from mnist_tui.tui.widgets.fit import pack_parts
 from mnist_tui.tui.widgets.run_charts import RICH_COLOURS, RunCharts, Series
+from mnist_tui.tui.widgets.ticks import TickList
 
 SMOOTHING = (0.0, 0.6, 0.9)
 
@@ -83,7 +84,7 @@ class CompareScreen(AppScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="compare-body"):
-            yield SelectionList[str](id="picker")
+            yield TickList(id="picker")
             yield Static("", id="compare-note")
             yield Static("", id="compare-error")
             yield RunCharts(id="compare-charts")

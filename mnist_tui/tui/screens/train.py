@@ -180,7 +180,9 @@ class TrainScreen(AppScreen):
             yield Static("", id="form-error", classes="error")
             yield Static("", id="data-note", classes="note hidden")
             with Horizontal(id="buttons"):
-                yield Button("Start (s, or Enter in a box)", id="start", variant="primary", compact=True)
+                yield Button(
+                    "Start (s, or Enter in a box)", id="start", variant="primary", compact=True
+                )
                 yield Button("Download", id="download", compact=True, classes="hidden")
         yield Footer()
 

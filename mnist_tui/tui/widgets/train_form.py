@@ -13,7 +13,6 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid
-from textual.content import Content
 from textual.validation import Integer, Number
 from textual.widgets import Checkbox, Input, Label, Select
 
@@ -21,19 +20,9 @@ from mnist_tui.engine.archs import ARCH_INFO
 from mnist_tui.engine.config import TrainConfig, recipe, setting
 from mnist_tui.errors import MnistTuiError
 from mnist_tui.tui.widgets.text_input import InOrderInput
+from mnist_tui.tui.widgets.ticks import TickBox
 
 DATASET_TITLES = {"mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
-
-
-class TickBox(Checkbox):
-    """A Checkbox whose box is empty when off. Textual's draws an X either way and tells on from
-    off by the X's colour alone, which a 16-colour or monochrome terminal over SSH all but loses
-    (black on grey against light grey on grey at TERM=xterm)."""
-
-    @property
-    def _button(self) -> Content:
-        self.BUTTON_INNER = "X" if self.value else " "  # an instance value: the class keeps X
-        return super()._button
 
 
 def short_count(n: int) -> str:
