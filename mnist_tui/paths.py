@@ -12,7 +12,7 @@ MODELS_ENV = "MNIST_TUI_MODELS"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
-def share_like_open(fd: int) -> None:
+def apply_umask(fd: int) -> None:
     """Give a file made by ``tempfile.mkstemp`` the mode a plain ``open()`` would have given it
     (0o666 less the umask). mkstemp makes every file 0600 whatever the umask, which on a store
     or data folder a team shares (umask 002, a group folder) hides each saved model and each
@@ -23,11 +23,12 @@ def share_like_open(fd: int) -> None:
 
 def open_lock(path: Path) -> int:
     """Open (or make) a lock file for ``flock``. It is made 0o666 less the umask, so a team
-    sharing the store (umask 002) can all lock it; one that only its maker may write is opened
-    read-only, which ``flock`` accepts all the same."""
+    sharing the store (umask 002) can all lock it; one that cannot be opened for writing (only its
+    maker may write it, or the file system is read-only) is opened read-only, which ``flock``
+    accepts all the same."""
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except PermissionError:
+    except OSError:  # not ours to write, or a read-only file system
         return os.open(path, os.O_RDONLY)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mnist_tui.errors import DataError
-from mnist_tui.paths import DEBIAN_FASHION_DIR, resolve_data_dir, share_like_open, user_cache_dir
+from mnist_tui.paths import DEBIAN_FASHION_DIR, apply_umask, resolve_data_dir, user_cache_dir
 
 # numpy is imported by the functions that parse: the menu asks whether the data is on disk
 # (is_available) before it paints, and that must not cost numpy's import.
@@ -395,7 +395,7 @@ def _cache_get(key: str | None) -> Split | None:
 def _write_synced(folder: Path, target: Path, write: Callable[[Any], None]) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     try:
-        share_like_open(fd)
+        apply_umask(fd)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
@@ -550,7 +550,7 @@ def _fetch(
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".download-", suffix=".part")
         tmp = Path(tmp_name)
         try:
-            share_like_open(fd)  # a shared data folder stays readable by the team
+            apply_umask(fd)  # a shared data folder stays readable by the team
             done = 0
             with os.fdopen(fd, "wb") as out:
                 while block := response.read(1 << 16):

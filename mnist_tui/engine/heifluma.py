@@ -34,6 +34,13 @@ _CHROMA_MONO, _CHROMA_420, _CHROMA_422, _CHROMA_444 = 0, 1, 2, 3
 _CHANNEL_Y = 0
 _MATRIX_IDENTITY = 0  # "Y" would be the green plane: leave such files to pillow-heif
 _BT709 = 1
+# The decoder's own planes this path reads (colour space, chroma); anything else is pillow-heif's.
+_PLANES = {
+    (_YCBCR, _CHROMA_420),
+    (_YCBCR, _CHROMA_422),
+    (_YCBCR, _CHROMA_444),
+    (_MONOCHROME, _CHROMA_MONO),
+}
 
 
 class _Error(ctypes.Structure):
@@ -157,13 +164,7 @@ def decode_luma(data: bytes, max_pixels: int) -> Image.Image | None:
             handle, ctypes.byref(space), ctypes.byref(chroma)
         ).code:
             return None
-        wanted = {
-            (_YCBCR, _CHROMA_420),
-            (_YCBCR, _CHROMA_422),
-            (_YCBCR, _CHROMA_444),
-            (_MONOCHROME, _CHROMA_MONO),
-        }
-        if (space.value, chroma.value) not in wanted:
+        if (space.value, chroma.value) not in _PLANES:
             return None
         with _lock:  # one 12 MP decode at a time: each already uses every core
             if lib.heif_decode_image(handle, ctypes.byref(image), space, chroma, None).code:

@@ -17,7 +17,7 @@ A picture that already is an MNIST digit (28×28, white on black, centred: fed t
 as it is) has a threshold of its own, so that ``predict`` on MNIST's own digits answers what
 ``evaluate`` answers: it is refused only when the detector is surer than on every one of the
 5,000 validation digits, held out of its training (``mnist_threshold``). Between the two
-thresholds such a picture is answered with a caution. What that costs is in BENCHMARKS.md §3b
+thresholds such a picture is answered with a caution. What that costs is in BENCHMARKS.md §3c
 (``benchmarks/mnist_format_refusals.py``): generated non-digits in MNIST's format refused
 85.6% of the time instead of 98.7%, the rest answered with the caution.
 """
@@ -156,14 +156,13 @@ def judge(loaded: LoadedModel, batch: np.ndarray, as_is: list[bool] | None = Non
     if detector is None:
         return [Verdict(False) for _ in range(len(batch))]
     marks = as_is if as_is is not None else [False] * len(batch)
+    general = detector.threshold
+    mnist_format = general if detector.mnist_threshold is None else detector.mnist_threshold
     verdicts = []
-    for score, mnist_format in zip(
-        (float(s) for s in detector.scores(np.asarray(batch))), marks, strict=True
-    ):
-        limit = detector.mnist_threshold if mnist_format and detector.mnist_threshold else None
-        if score > (limit or detector.threshold):
+    for score, fed_as_is in zip(map(float, detector.scores(np.asarray(batch))), marks, strict=True):
+        if score > (mnist_format if fed_as_is else general):
             verdicts.append(Verdict(True, score, f"{MESSAGE}; the best guess is shown."))
-        elif limit is not None and score > detector.threshold:
+        elif score > general:  # only a picture fed as it is gets here: answered, with a caution
             verdicts.append(Verdict(False, score, CAUTION))
         else:
             verdicts.append(Verdict(False, score))

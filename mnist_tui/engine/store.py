@@ -42,7 +42,7 @@ from mnist_tui.engine.archs import ARCH_INFO
 from mnist_tui.engine.calibrate import Calibration
 from mnist_tui.engine.members import Member, members_of
 from mnist_tui.errors import CheckpointError, StoreError
-from mnist_tui.paths import open_lock, resolve_models_dir, share_like_open, shipped_models_dir
+from mnist_tui.paths import apply_umask, open_lock, resolve_models_dir, shipped_models_dir
 
 if TYPE_CHECKING:
     from torch import nn
@@ -395,7 +395,7 @@ def _write_temp(target: Path, data: bytes) -> Path:
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
-        share_like_open(fd)  # readable by a team sharing the store, as the umask allows
+        apply_umask(fd)  # readable by a team sharing the store, as the umask allows
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -14,7 +14,6 @@ from rich.segment import Segment
 from textual.content import Content
 from textual.strip import Strip
 from textual.widgets import Checkbox, SelectionList
-from textual.widgets._toggle_button import ToggleButton
 
 
 class TickBox(Checkbox):
@@ -34,11 +33,10 @@ class TickList(SelectionList[Any]):
         index = self.scroll_offset[1] + y
         if index >= self.option_count:
             return strip
-        segments = list(strip)
-        button = len(ToggleButton.BUTTON_LEFT)
+        segments = list(strip)  # the box's left side, its inside, its right side, then the text
         picked = self.get_option_at_index(index).value in self.selected
-        if picked or len(segments) < 2 or segments[button - 1].text != ToggleButton.BUTTON_LEFT:
+        if picked or len(segments) < 2 or segments[0].text != Checkbox.BUTTON_LEFT:
             return strip
-        inner = segments[button]
-        segments[button] = Segment(" " * len(inner.text), inner.style, inner.control)
+        inside = segments[1]
+        segments[1] = Segment(" " * len(inside.text), inside.style, inside.control)
         return Strip(segments, strip.cell_length)
