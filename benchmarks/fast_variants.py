@@ -14,6 +14,16 @@ every variant alike; on this machine single runs still vary by 10-20%.
 Variants: `recipe` is the shipped `fast` recipe (2 epochs); the others change one thing. `pool`
 puts a 2x2 max-pool after the first convolution and a 32-channel stride-1 second convolution on
 the 5x5 maps it leaves (twice the second layer's work), trained for 1 epoch.
+
+Thirteenth session (`--only` the names below; the issue's list of ideas to measure):
+- `muon`: Muon (Jordan et al. 2024: SGD-momentum 0.95, Nesterov, each update orthogonalised by
+  5 Newton-Schulz steps) for the convolutions and the hidden dense layer, Adam for the rest;
+  `muon, convolutions only` leaves the dense layer to Adam (its 128x400 update is most of the
+  orthogonalisation's work);
+- `lookahead`: Lookahead (Zhang et al. 2019) around Adam, k = 5, alpha = 0.5;
+- `hard pools`: one plain epoch, then each step learns a full batch, the hardest of a pool of
+  batch/share images by their stored losses (the `focus` idea with every step kept full);
+- `no first batch norm`: drops the batch norm after the first convolution (15% of a step).
 """
 
 from __future__ import annotations
@@ -39,10 +49,21 @@ VARIANTS: dict[str, dict[str, object]] = {
     "pool": {"epochs": 1, "pool": True, "c2": 32},
     "pool, second conv 64": {"epochs": 1, "pool": True, "c2": 64},
     "pool, 1.25 epochs": {"epochs": 1.25, "pool": True, "c2": 32},
+    "batch 512, lr 0.03": {"batch": 512, "lr": 0.03},
+    "muon": {"opt": "muon"},
+    "muon, 1.5 epochs": {"opt": "muon", "epochs": 1.5},
+    "muon, convolutions only": {"opt": "muon", "muon_dense": False},
+    "lookahead": {"opt": "lookahead"},
+    "1.5 epochs": {"epochs": 1.5},
+    "1 + 1 epoch of hard pools, share 0.5": {"epochs": 1, "hard": 1, "share": 0.5},
+    "1 + 1 epoch of hard pools, share 0.33": {"epochs": 1, "hard": 1, "share": 0.33},
+    "no first batch norm": {"bn1": False},
 }
 
 
-def network(c1: int = 32, c2: int = 16, hidden: int = 128, pool: bool = False):  # noqa: ANN201
+def network(  # noqa: ANN201
+    c1: int = 32, c2: int = 16, hidden: int = 128, pool: bool = False, bn1: bool = True
+):
     """`fast`'s network (engine/networks.py `_folded` on the central 20x20), or its pooled
     variant."""
     from torch import nn
@@ -56,10 +77,45 @@ def network(c1: int = 32, c2: int = 16, hidden: int = 128, pool: bool = False): 
     )
     return nn.Sequential(
         CenterCrop(20), nn.PixelUnshuffle(2),
-        nn.Conv2d(4, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(),
+        nn.Conv2d(4, c1, 3, padding=1), *([nn.BatchNorm2d(c1)] if bn1 else []), nn.ReLU(),
         *second, nn.BatchNorm2d(c2), nn.ReLU(), nn.Flatten(),
         nn.Linear(c2 * 25, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, 10),
     )  # fmt: skip
+
+
+def orthogonalised(g):  # noqa: ANN001, ANN201
+    """Muon's quintic Newton-Schulz iteration: ``g``'s nearest semi-orthogonal matrix, roughly
+    (the coefficients and 5 steps of Jordan et al.'s reference)."""
+    a, b, c = 3.4445, -4.7750, 2.0315
+    x = g / (g.norm() + 1e-7)
+    tall = g.shape[0] > g.shape[1]
+    if tall:
+        x = x.T
+    for _ in range(5):
+        s = x @ x.T
+        x = a * x + (b * s + c * (s @ s)) @ x
+    return x.T if tall else x
+
+
+class Muon:
+    """Muon for 2-D and convolution weights: Nesterov momentum 0.95, the update orthogonalised
+    and scaled by sqrt(max(1, rows/columns)); the learning rate follows Adam's one-cycle."""
+
+    def __init__(self, params, lr: float, momentum: float = 0.95) -> None:  # noqa: ANN001
+        import torch
+
+        self.params, self.lr, self.momentum = params, lr, momentum
+        self.bufs = [torch.zeros_like(p) for p in params]
+
+    def step(self, scale: float) -> None:
+        import torch
+
+        with torch.no_grad():
+            for p, buf in zip(self.params, self.bufs, strict=True):
+                buf.mul_(self.momentum).add_(p.grad)
+                g = p.grad.add(buf, alpha=self.momentum).reshape(p.shape[0], -1)
+                step = self.lr * scale * max(1.0, g.shape[0] / g.shape[1]) ** 0.5
+                p.add_(orthogonalised(g).view_as(p), alpha=-step)
 
 
 def accuracy(model, split) -> float:  # noqa: ANN001
@@ -83,9 +139,16 @@ def train_once(  # noqa: ANN201
     batch: int = 256,
     lr: float = 0.02,
     betas: tuple[float, float] = (0.9, 0.999),
+    opt: str = "adam",
+    muon_dense: bool = True,
+    hard: float = 0,
+    share: float = 1.0,
     **arch: object,
 ):
-    """One run: (training seconds, validation accuracy, test accuracy)."""
+    """One run: (training seconds, validation accuracy, test accuracy).
+
+    ``hard`` > 0: after ``epochs`` plain epochs, ``hard`` epochs' worth of pools of
+    batch/``share`` images, each step learning the batch of the pool's highest stored losses."""
     import numpy as np
     import torch
     import torch.nn.functional as F
@@ -95,27 +158,50 @@ def train_once(  # noqa: ANN201
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = network(**arch).to(memory_format=torch.channels_last)  # type: ignore[arg-type]
-    opt = optim.Adam(list(model.parameters()), lr=lr, betas=betas)
+    params = list(model.parameters())
+    muon = None
+    if opt == "muon":  # every weight matrix but the output layer's (Muon's own advice)
+        mats = [p for p in params if p.ndim >= (2 if muon_dense else 4)]
+        mats = mats[:-1] if muon_dense else mats
+        muon = Muon(mats, lr=0.02)
+        params = [p for p in params if all(p is not m for m in mats)]
+    adam = optim.Adam(params, lr=lr, betas=betas)
+    slow = [p.detach().clone() for p in model.parameters()] if opt == "lookahead" else None
     n = len(data.train)
     per_epoch = n // batch
-    total = int(round(epochs * per_epoch))
-    schedule = optim.OneCycle(opt, lr, total)
+    pool = int(batch / share)
+    total = int(round(epochs * per_epoch)) + int(round(hard * (n // pool)))
+    schedule = optim.OneCycle(adam, lr, total)
+    losses = torch.zeros(n)
     images = torch.from_numpy(np.ascontiguousarray(data.train.images)).unsqueeze(1)
     labels = torch.from_numpy(data.train.labels)
     model.train()
     t0 = time.perf_counter()
     step = 0
+    plain = int(round(epochs * per_epoch))
     while step < total:
         order = torch.randperm(n, generator=gen)
-        for b in range(min(per_epoch, total - step)):
-            idx = order[b * batch : (b + 1) * batch]
+        draw = batch if step < plain else pool
+        for b in range(min(n // draw, total - step)):
+            idx = order[b * draw : (b + 1) * draw]
+            if draw > batch:
+                idx = idx[losses[idx].topk(batch, sorted=False).indices]
             x = images[idx].float().div_(255).sub_(0.1307).div_(0.3081)
-            loss = F.cross_entropy(model(x), labels[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            each = F.cross_entropy(model(x), labels[idx], reduction="none")
+            losses[idx] = each.detach()
+            adam.zero_grad(set_to_none=True)
+            each.mean().backward()
+            if muon is not None:
+                muon.step(adam.param_groups[0]["lr"] / lr)
+                for p in muon.params:
+                    p.grad = None
+            adam.step()
             schedule.step()
             step += 1
+            if slow is not None and step % 5 == 0:
+                with torch.no_grad():
+                    torch._foreach_lerp_(slow, list(model.parameters()), 0.5)
+                    torch._foreach_copy_(list(model.parameters()), slow)
     seconds = time.perf_counter() - t0
     return seconds, accuracy(model, data.val), accuracy(model, data.test)
 

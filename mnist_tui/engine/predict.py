@@ -112,7 +112,7 @@ def probabilities(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
     return softmax(logits(loaded, pixels), loaded.temperature).astype(np.float32)
 
 
-def probabilities_batch(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
+def uncalibrated_probabilities_batch(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
     """Softmax over the classes for (N, 28, 28) float images, in one forward pass, without the
     calibration: reading numbers weighs these against shape costs tuned on them."""
     return torch.softmax(torch.from_numpy(logits_batch(loaded, batch)), 1).numpy()
@@ -299,7 +299,7 @@ def _number_classifier(loaded: LoadedModel):  # noqa: ANN202
     detector = shipped_detector() if loaded.info.dataset == "mnist" else None  # as judge
 
     def classify(batch: np.ndarray) -> np.ndarray:
-        probs = probabilities_batch(loaded, batch)
+        probs = uncalibrated_probabilities_batch(loaded, batch)
         if detector is None:
             return probs
         scores = detector.scores(batch)

@@ -20,14 +20,14 @@ COUNT = 400
 def test_mnist_test_pngs_answer_what_evaluate_answers(
     real_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mnist_tui.engine.predict import probabilities_batch, read_number_path
+    from mnist_tui.engine.predict import read_number_path, uncalibrated_probabilities_batch
     from mnist_tui.engine.store import ModelStore
 
     monkeypatch.delenv("MNIST_TUI_DETECTOR", raising=False)  # the shipped check, as users get it
     loaded = ModelStore(tmp_path / "store").load("default")
     test = load_dataset("mnist", real_data_dir, val_size=0, download=False).test
     images, labels = test.images[:COUNT], test.labels[:COUNT]
-    evaluate_says = probabilities_batch(loaded, images / np.float32(255)).argmax(1)
+    evaluate_says = uncalibrated_probabilities_batch(loaded, images / np.float32(255)).argmax(1)
 
     answers, refused = [], 0
     for i, pixels in enumerate(images):
@@ -52,7 +52,7 @@ def test_mnist_digits_the_general_check_doubts_are_answered_with_a_caution(
 ) -> None:
     """The test digits that the threshold for preprocessed pictures would refuse (8 of 10,000)
     are answered as `evaluate` answers them, with the caution that they look unusual."""
-    from mnist_tui.engine.predict import probabilities_batch, read_number_path
+    from mnist_tui.engine.predict import read_number_path, uncalibrated_probabilities_batch
     from mnist_tui.engine.reject import CAUTION, shipped_detector
     from mnist_tui.engine.store import ModelStore
 
@@ -64,7 +64,7 @@ def test_mnist_digits_the_general_check_doubts_are_answered_with_a_caution(
     pixels = test.images.astype(np.float32) / 255
     doubted = np.nonzero(detector.scores(pixels) > detector.threshold)[0]
     assert 1 <= len(doubted) <= 20
-    evaluate_says = probabilities_batch(loaded, pixels[doubted]).argmax(1)
+    evaluate_says = uncalibrated_probabilities_batch(loaded, pixels[doubted]).argmax(1)
     for index, expected in zip(doubted, evaluate_says, strict=True):
         path = tmp_path / f"test-{index}.png"
         Image.fromarray(test.images[index]).save(path)
