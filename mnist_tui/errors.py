@@ -20,7 +20,20 @@ class ImageError(MnistTuiError):
 
 
 class CheckpointError(MnistTuiError):
-    """A checkpoint is missing, corrupt, hostile or of another architecture."""
+    """A checkpoint is missing, corrupt, hostile or of another architecture.
+
+    ``problem`` is the sentence's "what is wrong" part alone (``"is truncated"``), so that a
+    file the user named outside the store can be told about in its own words
+    (``ModelStore.load``); ``remedy`` is set only where the sentence's remedy suits any file
+    (upgrade mnist-tui), not only one of the store's (delete it, train it again).
+    """
+
+    def __init__(
+        self, message: str, *, problem: str | None = None, remedy: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.remedy = remedy
 
 
 class StoreError(MnistTuiError):

@@ -133,11 +133,24 @@ def validate_name(name: str) -> str:
     return name
 
 
+# What to do about a broken checkpoint the user named by its path outside the store.
+NAMED_REMEDY = "pick a model mnist-tui saved instead (a name from `mnist-tui models`, or its file)"
+
+
+def broken(
+    path: Path, problem: str, remedy: str = "delete or replace it", *, anywhere: bool = False
+) -> CheckpointError:
+    """The one sentence for a checkpoint that cannot be used: the file, what is wrong with it,
+    and the remedy for a file of the store. The problem is kept apart, and the remedy too where
+    it suits any file (``anywhere``), for files named outside the store (``ModelStore.load``)."""
+    return CheckpointError(
+        f"{path.name} {problem}; {remedy}.", problem=problem, remedy=remedy if anywhere else None
+    )
+
+
 def unusable(path: Path, reason: str) -> CheckpointError:
     """The one sentence for a checkpoint that cannot be used, naming the file."""
-    return CheckpointError(
-        f"{path.name} is not a usable checkpoint: {reason}; delete or replace it."
-    )
+    return broken(path, f"is not a usable checkpoint: {reason}")
 
 
 def _reject_constant(token: str) -> Any:
@@ -181,9 +194,10 @@ def open_regular(path: Path) -> int:
     fd = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise CheckpointError(
-                f"{path.name} is not a regular file; only checkpoint files are read, so move it"
-                " out of the store."
+            raise broken(
+                path,
+                "is not a regular file",
+                "only checkpoint files are read, so move it out of the store",
             )
     except BaseException:
         os.close(fd)
@@ -198,39 +212,28 @@ def read_header(path: Path) -> dict[str, Any]:
         with os.fdopen(fd, "rb") as fh:
             raw_len = fh.read(8)
             if len(raw_len) < 8:
-                raise CheckpointError(
-                    f"{path.name} is empty or truncated; delete it or re-save it."
-                )
+                raise broken(path, "is empty or truncated", "delete it or re-save it")
             (length,) = struct.unpack("<Q", raw_len)
             if length > MAX_HEADER or length < 2:
-                raise CheckpointError(
-                    f"{path.name} is not a safetensors checkpoint (bad header);"
-                    " delete or replace it."
-                )
+                raise broken(path, "is not a safetensors checkpoint (bad header)")
             body = fh.read(length)
             size = os.fstat(fh.fileno()).st_size
     except OSError as exc:
         raise CheckpointError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     if len(body) < length:
-        raise CheckpointError(f"{path.name} is truncated; delete it or train it again.")
+        raise broken(path, "is truncated", "delete it or train it again")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise CheckpointError(
-            f"{path.name} is not a safetensors checkpoint (unreadable header);"
-            " delete or replace it."
-        ) from None
+        raise broken(path, "is not a safetensors checkpoint (unreadable header)") from None
     try:
         header = parse_json(text)
     except json.JSONDecodeError:
-        raise CheckpointError(
-            f"{path.name} is not a safetensors checkpoint (unreadable header);"
-            " delete or replace it."
-        ) from None
+        raise broken(path, "is not a safetensors checkpoint (unreadable header)") from None
     except ValueError as exc:
         raise unusable(path, f"its header {_reason(exc)}") from None
     if not isinstance(header, dict):
-        raise CheckpointError(f"{path.name} has a malformed header; delete or replace it.")
+        raise broken(path, "has a malformed header")
     data_len = size - 8 - length
     for key, entry in header.items():
         if key == "__metadata__":
@@ -239,11 +242,11 @@ def read_header(path: Path) -> dict[str, Any]:
             continue
         offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
         if not (isinstance(offsets, list) and len(offsets) == 2):
-            raise CheckpointError(f"{path.name} has a malformed header; delete or replace it.")
+            raise broken(path, "has a malformed header")
         if not all(type(o) is int for o in offsets) or not 0 <= offsets[0] <= offsets[1]:
             raise unusable(path, f"the data offsets of tensor {key[:40]!r} are not byte positions")
         if offsets[1] > data_len:
-            raise CheckpointError(f"{path.name} is truncated; delete it or train it again.")
+            raise broken(path, "is truncated", "delete it or train it again")
     return header
 
 
@@ -254,39 +257,61 @@ def _reason(exc: ValueError) -> str:
 
 def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
     """A checkpoint's metadata, read from its header only. Unusable files get ``error`` set."""
+    info = _blank_info(path, shipped)
+    try:
+        _fill_info(info)
+    except CheckpointError as exc:
+        info.error = str(exc)
+    return info
+
+
+def load_info(path: Path, *, shipped: bool = False) -> ModelInfo:
+    """:func:`read_info` for the one file a command asked for: an unusable file raises its
+    CheckpointError (whose ``problem`` a face can reword) instead of setting ``error``."""
+    info = _blank_info(path, shipped)
+    _fill_info(info)
+    return info
+
+
+def _blank_info(path: Path, shipped: bool) -> ModelInfo:
     name = path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
-    info = ModelInfo(name=name, path=path, shipped=shipped)
+    return ModelInfo(name=name, path=path, shipped=shipped)
+
+
+def _fill_info(info: ModelInfo) -> None:
+    """Fill ``info`` from its file's header, or raise a CheckpointError saying what is wrong."""
+    path = info.path
     try:
         header = read_header(path)
         meta_raw = (header.get("__metadata__") or {}).get(META_KEY)
         if not meta_raw or not isinstance(meta_raw, str):
-            raise CheckpointError(
-                f"{path.name} has no mnist-tui metadata, so its architecture is unknown;"
-                " it was not saved by mnist-tui."
+            raise broken(
+                path,
+                "has no mnist-tui metadata, so its architecture is unknown",
+                "it was not saved by mnist-tui",
             )
         try:
             meta = parse_json(meta_raw)
         except json.JSONDecodeError:
-            raise CheckpointError(
-                f"{path.name} has malformed metadata; delete or re-save it."
-            ) from None
+            raise broken(path, "has malformed metadata", "delete or re-save it") from None
         except ValueError as exc:
             raise unusable(path, f"its metadata {_reason(exc).removeprefix('it ')}") from None
         if not isinstance(meta, dict):
-            raise CheckpointError(f"{path.name} has malformed metadata; delete or re-save it.")
+            raise broken(path, "has malformed metadata", "delete or re-save it")
         version = meta.get("format_version")
         if not isinstance(version, int):
-            raise CheckpointError(f"{path.name} has malformed metadata; delete or re-save it.")
+            raise broken(path, "has malformed metadata", "delete or re-save it")
         if version > FORMAT_VERSION:
-            raise CheckpointError(
-                f"{path.name} was saved by a newer mnist-tui (format {version});"
-                " upgrade mnist-tui to load it."
+            raise broken(
+                path,
+                f"was saved by a newer mnist-tui (format {version})",
+                "upgrade mnist-tui to load it",
+                anywhere=True,
             )
         arch = meta.get("arch")
         if arch not in ARCH_INFO:
-            raise CheckpointError(
-                f"{path.name} is for an unknown architecture {arch!r};"
-                " upgrade mnist-tui or delete it."
+            raise broken(
+                path, f"is for an unknown architecture {arch!r}", "upgrade mnist-tui or delete it"
             )
         norm = meta.get("normalisation") or {}
         info.arch = arch
@@ -306,9 +331,10 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
         info.calibration = Calibration.from_meta(meta.get("calibration"))
         info.members = members_of(meta.get("ensemble"))
         if any(m.arch not in ARCH_INFO for m in info.members):
-            raise CheckpointError(
-                f"{path.name} is an ensemble with a member of an unknown architecture;"
-                " upgrade mnist-tui or delete it."
+            raise broken(
+                path,
+                "is an ensemble with a member of an unknown architecture",
+                "upgrade mnist-tui or delete it",
             )
         info.extra = {k: v for k, v in meta.items() if k not in _KNOWN_META}
         if not all(isinstance(row, dict) for row in info.history):
@@ -317,11 +343,8 @@ def read_info(path: Path, *, shipped: bool = False) -> ModelInfo:
             raise unusable(
                 path, f"its normalisation (mean {info.mean:g}, std {info.std:g}) is not usable"
             )
-    except CheckpointError as exc:
-        info.error = str(exc)
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError):
-        info.error = f"{path.name} has malformed metadata; delete or re-save it."
-    return info
+        raise broken(path, "has malformed metadata", "delete or re-save it") from None
 
 
 _KNOWN_META = {
@@ -539,14 +562,37 @@ class ModelStore:
                 f"{path.name} is a pickle checkpoint; mnist-tui loads only .safetensors checkpoints"
                 " (pickles can run code when loaded)."
             )
-        info = read_info(path, shipped=self.is_shipped(path))
-        if info.error:
-            raise CheckpointError(info.error)
-        return info
+        try:
+            return load_info(path, shipped=self.is_shipped(path))
+        except CheckpointError as exc:
+            raise self._as_named(path, exc) from None
+
+    def holds(self, path: Path) -> bool:
+        """Whether a file is one of the store's (its own folder or the shipped models')."""
+        try:
+            folder = path.parent.resolve()
+            return any(
+                root is not None and folder == root.resolve() for root in (self.root, self.shipped)
+            )
+        except (OSError, RuntimeError):
+            return False
+
+    def _as_named(self, path: Path, exc: CheckpointError) -> CheckpointError:
+        """A fault of a file the user named outside the store, in its own words: the store's
+        remedies (delete it, train it again) are not ours to give for somebody else's file."""
+        if exc.problem is None or self.holds(path):
+            return exc
+        return CheckpointError(f"{path} {exc.problem}; {exc.remedy or NAMED_REMEDY}.")
 
     def load(self, name_or_path: str | os.PathLike[str], device: str = "cpu") -> LoadedModel:
         """Build the network and load its weights (safetensors: no code runs)."""
         info = self.info(name_or_path)
+        try:
+            return self._load(info, device)
+        except CheckpointError as exc:
+            raise self._as_named(info.path, exc) from None
+
+    def _load(self, info: ModelInfo, device: str) -> LoadedModel:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
@@ -555,9 +601,10 @@ class ModelStore:
         try:
             state = load_file(str(info.path), device="cpu")
         except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
-            raise CheckpointError(
-                f"{info.path.name} could not be read ({str(exc).splitlines()[0][:80]});"
-                " delete it or train it again."
+            raise broken(
+                info.path,
+                f"could not be read ({str(exc).splitlines()[0][:80]})",
+                "delete it or train it again",
             ) from None
         if not all(bool(t.isfinite().all()) for t in state.values() if t.is_floating_point()):
             raise unusable(
@@ -574,9 +621,10 @@ class ModelStore:
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError:
-            raise CheckpointError(
-                f"{info.path.name} holds weights that do not fit the {network};"
-                " it is damaged or from another network."
+            raise broken(
+                info.path,
+                f"holds weights that do not fit the {network}",
+                "it is damaged or from another network",
             ) from None
         model.eval()
         if device != "cpu":

@@ -312,6 +312,29 @@ def test_broken_checkpoints_are_refused_and_the_rest_still_works(store: ModelSto
     assert store.default_model() == "tiny"
 
 
+def test_a_broken_file_named_outside_the_store_is_not_ours_to_delete(
+    store: ModelStore, tmp_path: Path
+) -> None:
+    """`--model ~/Downloads/x.safetensors`: the sentence names the whole path and never tells the
+    user to delete, retrain or move a file that is not the store's; the store's own files keep
+    those remedies (the test above)."""
+    elsewhere = tmp_path / "downloads"
+    elsewhere.mkdir()
+    cases = _broken_files(elsewhere, store.root / "tiny.safetensors")
+    before = {p.name: p.read_bytes() for p in elsewhere.iterdir()}
+    for case, (path, word) in cases.items():
+        with pytest.raises(CheckpointError) as err:
+            store.load(path)
+        message = str(err.value)
+        assert_one_sentence(message)
+        assert word in message, (case, message)
+        assert str(path) in message, (case, message)
+        for remedy in ("delete", "train it again", "re-save", "move it out"):
+            assert remedy not in message, (case, message)
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before  # nothing touched
+    _assert_rest_of_store_works(store)
+
+
 # --------------------------------------------------------------------------- failing disks
 
 
