@@ -28,8 +28,13 @@ def open_lock(path: Path) -> int:
     accepts all the same."""
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError:  # not ours to write, or a read-only file system
-        return os.open(path, os.O_RDONLY)
+    except OSError as exc:  # not ours to write, or a read-only file system
+        try:
+            return os.open(path, os.O_RDONLY)
+        except OSError:
+            # No lock file to fall back on (a folder we may not write): the first error is the
+            # one that says what is wrong ("permission denied", not "no such file").
+            raise exc from None
 
 
 def _umask() -> int:

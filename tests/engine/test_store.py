@@ -394,10 +394,16 @@ def test_real_full_disk_keeps_the_old_model(small_disk: Path, store_dir: Path) -
     assert (store.root / "tiny.safetensors").read_bytes() == before
     assert [p.name for p in store.root.iterdir()] == ["tiny.safetensors"]
     _assert_rest_of_store_works(store)
+    fresh = ModelStore(small_disk / "fresh", shipped=NO_SHIPPED)
+    fresh.root.mkdir()  # a store that has never been locked: no lock file to fall back on
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    with pytest.raises(StoreError) as err:
-        store.save("other", build_model("fast"), _meta())
-    assert "not writable" in str(err.value) and "--models-dir" in str(err.value)
+    for where in (store, fresh):
+        with pytest.raises(StoreError) as err:
+            where.save("other", build_model("fast"), _meta())
+        assert "not writable" in str(err.value) and "--models-dir" in str(err.value)
+        with pytest.raises(StoreError) as err:  # a run's start: its claim takes the lock
+            where.claim("other")
+        assert "not writable" in str(err.value) and "--models-dir" in str(err.value)
     with pytest.raises(StoreError):
         store.set_active("tiny")
     _assert_rest_of_store_works(store)
