@@ -94,6 +94,11 @@ def combine(
         )
     if len(set(member_names)) != len(member_names):
         raise ConfigError("Each model can be a member of an ensemble once; a name is repeated.")
+    if len(member_names) == 1:  # one ensemble alone would only be copied under a new name
+        raise ConfigError(
+            f"An ensemble needs {MIN_MEMBERS} to {MAX_MEMBERS} networks from two or more models;"
+            f" name more models to combine with {member_names[0]!r}."
+        )
     loaded: list[LoadedModel] = []
     for member in member_names:
         status(f"Loading {member}")

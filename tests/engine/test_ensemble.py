@@ -94,6 +94,7 @@ def test_models_ensemble_combines_finished_models_and_refuses_bad_sets(
     assert [m.name for m in _store(root).info("pair").members] == ["ens-m2", "ens-m1"]
     for args, words in (
         (["pair2", "ens-m1"], "needs 2 to 16"),
+        (["pair2", "ens"], "name more models"),  # an ensemble alone: only a copy of it
         (["pair2", "ens-m1", "ens-m1"], "once"),
         (["pair3", "ens", "ens-m1"], "member twice"),
         (["pair", "ens-m1", "ens-m2"], "already exists"),
