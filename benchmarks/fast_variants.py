@@ -170,7 +170,8 @@ def train_once(  # noqa: ANN201
     n = len(data.train)
     per_epoch = n // batch
     pool = int(batch / share)
-    total = int(round(epochs * per_epoch)) + int(round(hard * (n // pool)))
+    plain = int(round(epochs * per_epoch))
+    total = plain + int(round(hard * (n // pool)))
     schedule = optim.OneCycle(adam, lr, total)
     losses = torch.zeros(n)
     images = torch.from_numpy(np.ascontiguousarray(data.train.images)).unsqueeze(1)
@@ -178,7 +179,6 @@ def train_once(  # noqa: ANN201
     model.train()
     t0 = time.perf_counter()
     step = 0
-    plain = int(round(epochs * per_epoch))
     while step < total:
         order = torch.randperm(n, generator=gen)
         draw = batch if step < plain else pool
