@@ -63,6 +63,9 @@ class TrainConfig:
     scheduler: str = _opt("onecycle", "Scheduler", "learning-rate schedule", choices=SCHEDULERS)
     augment: bool = _opt(False, "Augment", "random affine augmentation of each batch")
     flip: bool = _opt(False, "Flip", "random left-right flips (for clothes, never digits)")
+    # Random erasing (train.erase_batch): the share of pictures with one box blanked by noise.
+    erase: float = _opt(0.0, "Erase", "share of pictures with a random box erased (0 = off)",
+                        low=0, high=1, rule="between 0 and 1")  # fmt: skip
     # With augment: elastic distortion strength (Simard et al. 2003); 0 = off.
     elastic: float = _opt(0.0, "Elastic", "elastic distortion strength in pixels (with augment)",
                           low=0, high=100, rule="between 0 and 100")  # fmt: skip
@@ -206,8 +209,12 @@ DATASET_RECIPES: dict[str, dict[str, TrainConfig]] = {
         # MNIST's best recipe on clothes, its validation split kept (it calibrates the model),
         # with left-right flips in place of the random affine warps, which bend clothes out of
         # shape: validation 93.45% mean of seeds 0-2 against 92.88% (seed 0) for MNIST's
-        # augmentation; 60 epochs tied (93.55%) at twice the time (BENCHMARKS.md §8).
-        "best": RECIPES["best"].with_(dataset="fashion", val_size=5000, augment=False, flip=True),
+        # augmentation; 60 epochs tied (93.55%) at twice the time. Random erasing of half the
+        # pictures, at no cost in time: 93.71% against 93.47% (seeds 0-2, every seed as high or
+        # higher; BENCHMARKS.md §8).
+        "best": RECIPES["best"].with_(
+            dataset="fashion", val_size=5000, augment=False, flip=True, erase=0.5
+        ),
     },
 }
 assert all(set(r) <= set(ARCH_INFO) for r in DATASET_RECIPES.values())

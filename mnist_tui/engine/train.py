@@ -187,6 +187,35 @@ def flip_batch(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.where(mask.to(x.device).view(-1, 1, 1, 1), x.flip(-1), x)
 
 
+def erase_batch(
+    x: torch.Tensor, gen: torch.Generator, share: float, area: tuple[float, float] = (0.02, 0.4)
+) -> torch.Tensor:
+    """Random erasing (Zhong et al. 2017): in about ``share`` of the batch's pictures one box,
+    of 2-40% of the picture and aspect 0.3-3.3, is filled with random noise, so the network
+    cannot lean on any one part of a garment."""
+    n, _, h, w = x.shape
+
+    def u(lo: float, hi: float) -> torch.Tensor:
+        return torch.rand(n, generator=gen, device=gen.device).mul_(hi - lo).add_(lo)
+
+    size = u(*area) * (h * w)
+    aspect = u(math.log(0.3), math.log(1 / 0.3)).exp_()
+    box_h = (size * aspect).sqrt_().round_().clamp_(1, h)
+    box_w = (size / aspect).sqrt_().round_().clamp_(1, w)
+    top = (u(0, 1) * (h - box_h + 1)).floor_()
+    left = (u(0, 1) * (w - box_w + 1)).floor_()
+    chosen = u(0, 1) < share
+    rows = torch.arange(h, device=gen.device).view(1, h, 1)
+    cols = torch.arange(w, device=gen.device).view(1, 1, w)
+
+    def within(at: torch.Tensor, length: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return (idx >= at.view(-1, 1, 1)) & (idx < (at + length).view(-1, 1, 1))
+
+    box = within(top, box_h, rows) & within(left, box_w, cols) & chosen.view(-1, 1, 1)
+    noise = torch.rand(x.shape, generator=gen, device=gen.device)
+    return torch.where(box.unsqueeze(1).to(x.device), noise.to(x.device), x)
+
+
 @torch.inference_mode()
 def predict_logits(
     model: nn.Module,
@@ -364,6 +393,8 @@ def train(
                 x = augment_batch(x, gen, cfg.elastic)
             if cfg.flip:
                 x = flip_batch(x, gen)
+            if cfg.erase > 0:
+                x = erase_batch(x, gen, cfg.erase)
             x = x.sub_(mean).div_(std)
             y = y_train[idx]
             logits = model(x)

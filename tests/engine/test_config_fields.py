@@ -13,7 +13,8 @@ from mnist_tui.errors import ConfigError
 # A valid value for each field that differs from the fast recipe's and the dataclass default.
 CHANGED = {
     "arch": "classic", "dataset": "fashion", "epochs": 7, "batch_size": 33, "optimizer": "sgd",
-    "lr": 0.0123, "scheduler": "cosine", "augment": True, "flip": True, "elastic": 2.5,
+    "lr": 0.0123, "scheduler": "cosine", "augment": True, "flip": True, "erase": 0.25,
+    "elastic": 2.5,
     "label_smoothing": 0.05, "weight_decay": 0.001, "ema": 0.9, "focus": 0.5, "seed": 42,
     "device": "cpu", "threads": 3, "val_size": 123,
 }  # fmt: skip
