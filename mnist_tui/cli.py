@@ -726,11 +726,10 @@ def cmd_models(args: argparse.Namespace) -> int:
         from mnist_tui.engine.data import load_dataset
         from mnist_tui.engine.ensemble import combine
 
-        first = store.info(args.members[0])
-        data = load_dataset(
-            first.dataset, args.data_dir, val_size=0, download=not args.no_download
-        )  # only the test set is used
-        info = combine(store, args.name, args.members, data)
+        def test_set(key: str) -> Any:  # only the test set is used
+            return load_dataset(key, args.data_dir, val_size=0, download=not args.no_download)
+
+        info = combine(store, args.name, args.members, test_set)
         print(f"Saved {info.name}: {len(info.members)}-member ensemble, {info.test_acc:.2%} test"
               " accuracy.")  # fmt: skip
         return 0

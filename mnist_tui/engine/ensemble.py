@@ -71,14 +71,16 @@ def combine(
     store: ModelStore,
     name: str,
     member_names: list[str],
-    data: MnistData,
+    data: MnistData | Callable[[str], MnistData],
     *,
     on_status: Callable[[str], None] | None = None,
 ) -> ModelInfo:
     """Save the models ``member_names`` as one ensemble ``name``, tested on ``data``'s test set.
 
     Every member must be a finished model of the same data set; an ensemble given as a member
-    adds its members (so a shipped ensemble can be grown by more seeds). The ensemble's
+    adds its members (so a shipped ensemble can be grown by more seeds). ``data`` may be a
+    function of the members' data-set key that loads it, called only once the members are known
+    to fit (a wrong member is refused before any data is read or downloaded). The ensemble's
     temperature is the mean of its networks' temperatures. Raises ConfigError (one sentence)
     otherwise; the members are left as they are.
     """
@@ -147,6 +149,9 @@ def combine(
                 f"{lm.info.name!r} was trained on {lm.info.dataset} and {first.name!r} on"
                 f" {first.dataset}; an ensemble's members must share one data set."
             )
+    if callable(data):
+        status(f"Loading the {first.dataset} test set")
+        data = data(first.dataset)
     if data.spec.key != first.dataset:
         raise ConfigError(
             f"The members were trained on {first.dataset}, but {data.spec.key} data was given."

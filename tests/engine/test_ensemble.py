@@ -92,6 +92,8 @@ def test_models_ensemble_combines_finished_models_and_refuses_bad_sets(
     assert main(["models", "ensemble", "pair", "ens-m2", "ens-m1", *where]) == 0
     assert "Saved pair: 2-member ensemble" in capsys.readouterr().out
     assert [m.name for m in _store(root).info("pair").members] == ["ens-m2", "ens-m1"]
+    # Each refusal comes before any data is read: a folder without MNIST changes nothing.
+    where = ["--models-dir", str(root), "--data-dir", str(tmp_path / "no-data"), "--no-download"]
     for args, words in (
         (["pair2", "ens-m1"], "needs 2 to 16"),
         (["pair2", "ens"], "name more models"),  # an ensemble alone: only a copy of it
