@@ -15,6 +15,9 @@ from mnist_tui.errors import ConfigError
 OPTIMIZERS = ("adam", "adamw", "sgd", "adadelta")
 SCHEDULERS = ("none", "step", "onecycle", "cosine")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# The arithmetic of training steps: `auto` is bfloat16 on a CPU with AMX (Intel Xeon 4th
+# generation on), where a `best` step runs 1.8x faster (BENCHMARKS.md §1), float32 elsewhere.
+PRECISIONS = ("auto", "float32", "bfloat16")
 DATASET_KEYS = ("mnist", "fashion")
 
 
@@ -34,7 +37,14 @@ class Setting:
     high_open: bool = False  # the upper bound itself is not allowed ([low, high))
     low_open: bool = False  # the lower bound itself is not allowed
     rule: str = ""  # the bounds in words, for the error sentence
-    form: bool = True  # offered on the TUI form (device and threads come from the app's options)
+    # A property of the machine, not of the run (device, threads): not on the TUI
+    # form (the app's options decide it), and free to change when a run is resumed elsewhere.
+    machine: bool = False
+
+    @property
+    def form(self) -> bool:
+        """Whether the TUI's training form offers it."""
+        return not self.machine
 
 
 def _opt(default: Any, label: str, help: str, **kw: Any) -> Any:
@@ -80,11 +90,15 @@ class TrainConfig:
     # batch, the images whose loss was highest when last learned from (train._learns).
     focus: float = _opt(1.0, "Focus", "after epoch 1, learn from this hardest share of each batch",
                         low=0, high=1, low_open=True, rule="above 0 and at most 1")  # fmt: skip
+    # The arithmetic of the training steps (train.training_dtype); `auto` is what `best` uses.
+    precision: str = _opt("float32", "Precision",
+                          "training arithmetic (auto: bfloat16 on CPUs with AMX, else float32)",
+                          choices=PRECISIONS)  # fmt: skip
     seed: int = _opt(0, "Seed", "random seed", low=0, high=2**63 - 1,
                      rule="a whole number, 0 or more")  # fmt: skip
-    device: str = _opt("auto", "Device", "where to compute", choices=DEVICES, form=False)
+    device: str = _opt("auto", "Device", "where to compute", choices=DEVICES, machine=True)
     threads: int = _opt(0, "Threads", "CPU threads (0 = all cores)", low=0, high=1024,
-                        form=False, rule="between 0 (all cores) and 1024")  # fmt: skip
+                        machine=True, rule="between 0 (all cores) and 1024")  # fmt: skip
     val_size: int = _opt(5000, "Validation size", "validation images held out of training", low=0,
                          high=50000, rule="between 0 and 50,000")  # fmt: skip
 
@@ -130,9 +144,19 @@ class TrainConfig:
         except TypeError as exc:
             raise ConfigError(f"The run's config is not usable ({exc}).") from None
 
+    def resumed_with(self, here: TrainConfig) -> TrainConfig:
+        """This stored run's config, continued with ``here``'s machine settings (device and
+        threads): everything else defines the run and stays."""
+        return replace(self, **{f.name: getattr(here, f.name) for f in machine_fields()})
+
     def with_(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed; None values are ignored (unset CLI flags)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def machine_fields() -> list[Field[Any]]:
+    """The fields that belong to the machine rather than the run (:attr:`Setting.machine`)."""
+    return [f for f in fields(TrainConfig) if setting(f).machine]
 
 
 def check_value(f: Field[Any], value: Any) -> str | None:

@@ -654,9 +654,7 @@ def submit_run(
                 f"{info.name!r} cannot be resumed: it finished or has no resume state."
             )
         name = info.name
-        # Only the device and threads may change on resume; the rest defines the run.
-        stored = type(config).from_dict(info.config)
-        config = stored.with_(device=config.device, threads=config.threads)
+        config = type(config).from_dict(info.config).resumed_with(config)
     config.validate()
     if name:
         validate_name(name)

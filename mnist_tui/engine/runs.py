@@ -105,8 +105,7 @@ def prepare(
         state = store.load_resume_state(info.name)
         try:
             stored = TrainConfig.from_dict(info.config)
-            # Only the device and threads may change on resume; the rest defines the run.
-            cfg = stored.with_(device=cfg.device, threads=cfg.threads).validate()
+            cfg = stored.resumed_with(cfg).validate()
         except (TypeError, ValueError, ConfigError) as exc:  # a stored value of the wrong type
             detail = f" ({str(exc).rstrip('.')})" if isinstance(exc, ConfigError) else ""
             raise CheckpointError(

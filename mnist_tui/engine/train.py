@@ -91,6 +91,26 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def training_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype a run's forward passes use, or None for plain float32.
+
+    ``auto`` picks bfloat16 only on a CPU with AMX tiles (Intel Xeon 4th generation on), whose
+    matrix units run bfloat16 convolutions natively: a ``best`` step took 0.55x the float32
+    time on such a CPU, while on an AVX-512 CPU without AMX bfloat16 was slower (BENCHMARKS.md
+    §1). Weights, optimizer state, the loss and every evaluation stay float32.
+    """
+    if precision == "float32":
+        return None
+    if precision == "bfloat16":
+        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise ConfigError("This GPU has no bfloat16; use --precision float32.")
+        if device.type not in ("cpu", "cuda"):
+            raise ConfigError(f"bfloat16 training is not offered on {device.type}; use float32.")
+        return torch.bfloat16
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    return torch.bfloat16 if device.type == "cpu" and amx() else None
+
+
 def set_threads(threads: int) -> None:
     """Use ``threads`` intra-op threads (0 = every core this process may run on)."""
     if threads <= 0:
@@ -313,6 +333,7 @@ def train(
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
     mean, std = data.spec.mean, data.spec.std
 
+    low = training_dtype(cfg.precision, device)
     model = build_model(cfg.arch).to(device)
     if device.type == "cpu":
         # oneDNN's convolutions run 1.3-3x faster on channels-last tensors (measured here).
@@ -397,7 +418,9 @@ def train(
                 x = erase_batch(x, gen, cfg.erase)
             x = x.sub_(mean).div_(std)
             y = y_train[idx]
-            logits = model(x)
+            with torch.autocast(device.type, dtype=low or torch.float32, enabled=low is not None):
+                logits = model(x)
+            logits = logits.float()
             if losses is not None:
                 each = F.cross_entropy(
                     logits, y, label_smoothing=cfg.label_smoothing, reduction="none"

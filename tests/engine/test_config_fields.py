@@ -16,7 +16,7 @@ CHANGED = {
     "lr": 0.0123, "scheduler": "cosine", "augment": True, "flip": True, "erase": 0.25,
     "elastic": 2.5,
     "label_smoothing": 0.05, "weight_decay": 0.001, "ema": 0.9, "focus": 0.5, "seed": 42,
-    "device": "cpu", "threads": 3, "val_size": 123,
+    "precision": "bfloat16", "device": "cpu", "threads": 3, "val_size": 123,
 }  # fmt: skip
 
 
@@ -49,6 +49,15 @@ def test_every_field_is_validated_from_its_declaration() -> None:
             bad = s.high if s.high_open else s.high + 1
             with pytest.raises(ConfigError, match="(?i)" + s.label.split()[0]):
                 TrainConfig(**{f.name: type(f.default)(bad)}).validate()
+
+
+def test_a_resumed_run_takes_only_the_machines_settings() -> None:
+    """Resuming elsewhere may change where and on how many threads it computes, nothing else."""
+    stored = TrainConfig(**{**CHANGED, "device": "auto", "threads": 0})
+    here = TrainConfig(device="cpu", threads=1)
+    resumed = stored.resumed_with(here)
+    assert (resumed.device, resumed.threads) == ("cpu", 1)
+    assert resumed == TrainConfig(**{**CHANGED, "device": "cpu", "threads": 1})
 
 
 def test_elastic_is_not_dropped_by_a_detached_run(tmp_path) -> None:  # noqa: ANN001

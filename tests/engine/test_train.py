@@ -304,6 +304,31 @@ def test_unavailable_device_is_one_sentence() -> None:
     assert "--device cpu" in str(err.value)
 
 
+def test_auto_precision_is_bfloat16_only_on_a_cpu_with_amx(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mnist_tui.engine.train import training_dtype
+
+    cpu = torch.device("cpu")
+    assert training_dtype("float32", cpu) is None
+    assert training_dtype("bfloat16", cpu) == torch.bfloat16
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert training_dtype("auto", cpu) == torch.bfloat16
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert training_dtype("auto", cpu) is None  # AVX-512 alone: bfloat16 measured slower
+    with pytest.raises(ConfigError, match="float32"):
+        training_dtype("bfloat16", torch.device("mps"))
+
+
+def test_a_bfloat16_run_learns_and_keeps_float32_weights(data: MnistData) -> None:
+    result = train(_cfg(precision="bfloat16"), data)
+    assert result.val_acc is not None and result.val_acc > 0.8
+    assert all(p.dtype == torch.float32 for p in result.model.parameters())
+    plain = train(_cfg(), data)  # the autocast really ran: the arithmetic differs
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(result.model.parameters(), plain.model.parameters(), strict=True)
+    )
+
+
 def test_fashion_has_its_own_recipes_and_mnist_keeps_its_own() -> None:
     from mnist_tui.cli import build_parser, config_from_args
 

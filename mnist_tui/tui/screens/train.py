@@ -98,8 +98,13 @@ class TrainScreen(AppScreen):
         Binding("p", "save_charts", "Save SVG"),
     ]
 
+    # Under 30 rows (an 80x24 SSH pane) the form's rows close up, so every setting and the
+    # Start button fit without scrolling.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+
     DEFAULT_CSS = """
     TrainScreen #train-body { height: 1fr; }
+    TrainScreen.-short TrainForm { grid-gutter: 0 1; }
     TrainScreen #arch-help { color: $text-muted; padding: 0 1; }
     TrainScreen .error { color: $error; padding: 0 1; }
     TrainScreen .note { padding: 0 1; }

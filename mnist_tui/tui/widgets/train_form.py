@@ -33,7 +33,8 @@ def short_count(n: int) -> str:
 
 
 def form_fields() -> list[Field[Any]]:
-    """The TrainConfig fields the form offers (device and threads come from the app)."""
+    """The TrainConfig fields the form offers (the machine's, device and threads, come from the
+    app)."""
     return [f for f in fields(TrainConfig) if setting(f).form]
 
 
