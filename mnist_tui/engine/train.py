@@ -95,9 +95,9 @@ def training_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype a run's forward passes use, or None for plain float32.
 
     ``auto`` picks bfloat16 only on a CPU with AMX tiles (Intel Xeon 4th generation on), whose
-    matrix units run bfloat16 convolutions natively: a ``best`` step took 0.55x the float32
-    time on such a CPU, while on an AVX-512 CPU without AMX bfloat16 was slower (BENCHMARKS.md
-    §1). Weights, optimizer state, the loss and every evaluation stay float32.
+    matrix units run bfloat16 convolutions natively: a ``best`` step took 0.58x the float32
+    time on such a CPU, while on an AVX-512 CPU without AMX a bfloat16 step was slower
+    (BENCHMARKS.md §1). Weights, optimizer state, the loss and every evaluation stay float32.
     """
     if precision == "float32":
         return None
