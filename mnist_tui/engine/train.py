@@ -105,7 +105,9 @@ def training_dtype(precision: str, device: torch.device) -> torch.dtype | None:
         if device.type == "cuda" and not torch.cuda.is_bf16_supported():
             raise ConfigError("This GPU has no bfloat16; use --precision float32.")
         if device.type not in ("cpu", "cuda"):
-            raise ConfigError(f"bfloat16 training is not offered on {device.type}; use float32.")
+            raise ConfigError(
+                f"bfloat16 training is not offered on {device.type}; use --precision float32."
+            )
         return torch.bfloat16
     amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
     return torch.bfloat16 if device.type == "cpu" and amx() else None
