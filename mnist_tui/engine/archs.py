@@ -31,6 +31,7 @@ ARCH_INFO: dict[str, ArchInfo] = {
         ArchInfo("keras2", "Keras example: two convs + dense 128", 225_034),
         ArchInfo("dropout", "PyTorch examples mnist/main.py, with dropout", 1_199_882),
         ArchInfo("fastfull", "ours: the fast net on the whole 28x28 (for clothes)", 107_930),
+        ArchInfo("wide", "ours: the best net twice as wide (for clothes)", 788_490),
     )
 }
 

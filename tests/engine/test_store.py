@@ -447,7 +447,7 @@ def test_both_shipped_defaults_are_listed_and_usable(tmp_path: Path) -> None:
     fashion = infos["default-fashion"]
     assert fashion.shipped and fashion.dataset == "fashion" and fashion.complete
     assert fashion.calibration.calibrated and fashion.test_acc and fashion.test_acc > 0.9
-    assert fashion.config["arch"] == "best" and fashion.config["dataset"] == "fashion"
+    assert fashion.config["arch"] == "wide" and fashion.config["dataset"] == "fashion"
     assert store.default_model("fashion") == "default-fashion"
     assert store.default_model() == "default"
     loaded = store.load("default-fashion")

@@ -341,6 +341,8 @@ def test_fashion_has_its_own_recipes_and_mnist_keeps_its_own() -> None:
     # MNIST's affine warps bend clothes out of shape: flips in their place won on the validation
     # split (93.45% against 92.88%); the split stays, so the temperature is fitted on clothes.
     assert best.flip and not best.augment and best.dataset == "fashion" and best.val_size == 5000
+    assert best.arch == "wide" and recipe("wide", "fashion") == best  # twice as wide: +0.9 point
+    assert recipe("wide").augment and recipe("wide").arch == "wide"  # digits: best's recipe
     assert best.erase == 0.5  # random erasing: 93.71% against 93.47% on validation, no extra time
     assert recipe("best").augment and not recipe("best").flip  # digits keep their warps
     assert recipe("best").erase == 0  # a digit with a box erased can become another digit

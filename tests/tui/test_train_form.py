@@ -80,6 +80,7 @@ async def test_choosing_fashion_fills_fashions_own_recipe(services) -> None:
         form.query_one("#arch", Select).value = "best"
         await pilot.pause()
         assert form.read(device="auto", threads=0) == recipe("best", "fashion")  # its split
+        assert form.value("arch") == "wide"  # clothes' best recipe trains the wider network
         form.query_one("#dataset", Select).value = "mnist"
         await pilot.pause()
         assert form.value("arch") == "best" and not form.query_one("#flip", Checkbox).value

@@ -17,7 +17,7 @@ from textual.validation import Integer, Number
 from textual.widgets import Checkbox, Input, Label, Select
 
 from mnist_tui.engine.archs import ARCH_INFO
-from mnist_tui.engine.config import TrainConfig, recipe, setting
+from mnist_tui.engine.config import TrainConfig, recipe, recipe_key, setting
 from mnist_tui.errors import MnistTuiError
 from mnist_tui.tui.widgets.text_input import InOrderInput
 from mnist_tui.tui.widgets.ticks import TickBox
@@ -127,10 +127,8 @@ class TrainForm(Grid):
     def _dataset_changed(self, event: Select.Changed) -> None:
         """Each data set has its own recipes (Fashion's `fast` is the full-frame network)."""
         if isinstance(event.value, str) and not self.locked:
-            arch = self.value("arch")
-            if arch == "fastfull":
-                arch = "fast"  # the recipe key: on Fashion `fast` is the full-frame network
-            self.fill(recipe(arch if isinstance(arch, str) else "fast", event.value))
+            arch = self.value("arch")  # by its recipe's name: Fashion's `fast` is `fastfull`
+            self.fill(recipe(recipe_key(arch) if isinstance(arch, str) else "fast", event.value))
 
     def value(self, name: str) -> Any:
         """The raw value of one field's widget."""
