@@ -81,9 +81,12 @@ async def test_choosing_fashion_fills_fashions_own_recipe(services) -> None:
         await pilot.pause()
         assert form.read(device="auto", threads=0) == recipe("best", "fashion")  # its split
         assert form.value("arch") == "wide"  # clothes' best recipe trains the wider network
+        help_line = form.screen.query_one("#arch-help")
+        assert str(help_line.render()).startswith("wide:")  # the network it trains, described
         form.query_one("#dataset", Select).value = "mnist"
         await pilot.pause()
         assert form.value("arch") == "best" and not form.query_one("#flip", Checkbox).value
+        assert str(help_line.render()).startswith("best:")
         form.query_one("#dataset", Select).value = "fashion"
         await pilot.pause()
         form.query_one("#arch", Select).value = "fast"

@@ -249,14 +249,23 @@ class TrainScreen(AppScreen):
             self._add_epoch(row, info.epochs)
         self.dirty = True
 
+    def _show_form_arch(self) -> None:
+        """Describe the network the form will train: the recipe may name another than the one
+        picked (Fashion's `fast` trains `fastfull`, its `best` trains `wide`), and the form has
+        filled it in before the change reaches the screen."""
+        arch = self.form.value("arch")
+        if isinstance(arch, str) and self.resume is None:
+            self._show_arch_help(arch)
+
     @on(Select.Changed, "#arch")
-    def _arch_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and self.resume is None:
-            self._show_arch_help(event.value)
+    def _arch_changed(self) -> None:
+        if self.resume is None:
+            self._show_form_arch()
             self._form_error("")
 
     @on(Select.Changed, "#dataset")
     def _dataset_changed(self) -> None:
+        self._show_form_arch()
         self._check_data()
 
     def _dataset(self) -> str:
