@@ -12,6 +12,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -336,6 +337,8 @@ def train(
     mean, std = data.spec.mean, data.spec.std
 
     low = training_dtype(cfg.precision, device)
+    # The forward passes' arithmetic: bfloat16 autocast, or nothing at all for float32.
+    forward_cast = torch.autocast(device.type, dtype=low) if low is not None else nullcontext()
     model = build_model(cfg.arch).to(device)
     if device.type == "cpu":
         # oneDNN's convolutions run 1.3-3x faster on channels-last tensors (measured here).
@@ -420,7 +423,7 @@ def train(
                 x = erase_batch(x, gen, cfg.erase)
             x = x.sub_(mean).div_(std)
             y = y_train[idx]
-            with torch.autocast(device.type, dtype=low or torch.float32, enabled=low is not None):
+            with forward_cast:
                 logits = model(x)
             logits = logits.float()
             if losses is not None:

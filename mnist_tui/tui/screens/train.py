@@ -259,9 +259,8 @@ class TrainScreen(AppScreen):
 
     @on(Select.Changed, "#arch")
     def _arch_changed(self) -> None:
-        if self.resume is None:
-            self._show_form_arch()
-            self._form_error("")
+        self._show_form_arch()  # a resumed run's form is frozen: nothing changes there
+        self._form_error("")
 
     @on(Select.Changed, "#dataset")
     def _dataset_changed(self) -> None:
