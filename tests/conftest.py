@@ -7,14 +7,6 @@ the ``real_data_dir`` fixture, which skips unless ``MNIST_TUI_DATA`` points at i
 from __future__ import annotations
 
 import os
-
-# The same arithmetic on every x86 CPU, set before torch loads: oneDNN, MKL and ATen pick
-# AVX-512 kernels where the CPU has them, which sum in another order, and the tiny model the
-# snapshots show then trains to other last digits (an ECE of 9.91% where an AVX2 CPU gets
-# 9.90%). Capped at AVX2, an AVX-512 machine computes what an AVX2 one does.
-os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
-os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
-os.environ.setdefault("MKL_CBWR", "AVX2")
 import shutil
 from pathlib import Path
 

@@ -4,9 +4,10 @@ image file, no clock.
 
 The fixed model is ``frozen-fast.safetensors`` beside this file: the session's tiny model (fast,
 2 epochs on the synthetic set, one thread) saved once with a fixed creation time. It is committed
-rather than trained by the suite because training rounds differently on each CPU (oneDNN picks
-AVX2, AVX-512 or AMX kernels): a model trained on the machine that runs the suite drew some
-Weights colours one step apart on an Intel CPU from the AMD one the pictures were made on.
+rather than trained by the suite because training rounds differently on each CPU family: a
+model trained on the machine that runs the suite drew some Weights colours one step apart on an
+Intel CPU from the AMD one the pictures were made on, even with PyTorch's kernels capped at AVX2
+(how the suite tried to pin its arithmetic before).
 
 After a deliberate change to a screen, look at the new pictures and accept them with:
     pytest tests/tui/test_snapshots.py --snapshot-update
