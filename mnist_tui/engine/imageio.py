@@ -274,6 +274,12 @@ def load_image(path: str | os.PathLike[str], *, max_side: int | None = WORK_SIDE
         raise ImageError(f"Cannot open image {shown}: the path is not valid; check it.") from None
     if "\x00" in os.fspath(resolved):
         raise _fail(shown, "the path contains a NUL character", "check the path")
+    typed = os.path.expanduser(os.fspath(path))
+    if typed.endswith(("/", os.sep)) and os.path.isfile(resolved):
+        # pathlib drops a trailing slash; the shell (and the user) read it as "a folder".
+        raise _fail(
+            shown, "it ends with a slash, which means a folder, but it is a file", "drop the slash"
+        )
     _check_path(resolved, shown)
     data = _read_regular_file(resolved, shown)
     return _decode(data, shown, max_side)

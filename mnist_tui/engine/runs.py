@@ -19,7 +19,7 @@ from mnist_tui.engine.evaluate import Evaluation, evaluate
 from mnist_tui.engine.events import DownloadProgress, RunFailed, RunFinished, RunStarted, Status
 from mnist_tui.engine.jobs import RunLog, Runs
 from mnist_tui.engine.store import ModelInfo, ModelStore, build_metadata, default_run_name
-from mnist_tui.engine.train import EventFn, TrainResult, near_chance, train
+from mnist_tui.engine.train import EventFn, TrainResult, check_machine, near_chance, train
 from mnist_tui.errors import CheckpointError, ConfigError, MnistTuiError, StoreError
 
 
@@ -231,6 +231,7 @@ def _train_and_save(
     download: bool,
     data: MnistData | None,
 ) -> RunOutcome:
+    check_machine(cfg)
     if data is None:
         emit(Status(f"Loading {cfg.dataset} data"))
         data = load_dataset(

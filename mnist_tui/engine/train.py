@@ -114,6 +114,12 @@ def training_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if device.type == "cpu" and amx() else None
 
 
+def check_machine(cfg: TrainConfig) -> None:
+    """Refuse, in one sentence, what this machine cannot train (a GPU that is not there, or
+    bfloat16 on one without it) before a run reads any data or claims a name's checkpoint."""
+    training_dtype(cfg.precision, resolve_device(cfg.device))
+
+
 def set_threads(threads: int) -> None:
     """Use ``threads`` intra-op threads (0 = every core this process may run on)."""
     if threads <= 0:

@@ -70,3 +70,19 @@ def test_a_normal_run_is_not_called_near_chance(store: ModelStore) -> None:
     info = store.info("tiny")
     assert info.test_acc is not None and info.test_acc > 0.5
     assert "near_chance" not in info.extra
+
+
+def test_a_device_this_machine_lacks_is_refused_before_the_data_is_read(tmp_path: Path) -> None:
+    """`--device cuda` on a machine without CUDA, where the data is not downloaded yet: the
+    user is told about the device first, not sent to fetch data and told afterwards; the store
+    is left as it was (not even created)."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    from mnist_tui.errors import ConfigError
+
+    store = ModelStore(tmp_path / "store", shipped=NO_SHIPPED)
+    cfg = TrainConfig(arch="fast", epochs=1, device="cuda")
+    with pytest.raises(ConfigError, match="no CUDA GPU is available; use --device cpu"):
+        run_training(cfg, store=store, data_dir=tmp_path / "no-data", download=False)
+    assert not (tmp_path / "store").exists()
+    assert not (tmp_path / "no-data").exists()

@@ -66,3 +66,16 @@ def test_the_predict_box_hint_agrees(photo: Path) -> None:
     assert path_hint(f"'{photo}' ") == "file exists"
     assert path_hint("http://example.com/x.png").startswith("a web address")
     assert path_hint(str(photo.parent / "nope.png")) == "no such file"
+    assert path_hint(f"{photo}/") == "a file, not a folder: drop the slash"
+
+
+def test_a_file_named_with_a_trailing_slash_is_refused(photo: Path) -> None:
+    """`photo.png/` means a folder to the shell (`cat photo.png/`: Not a directory); pathlib
+    would quietly drop the slash and open the file."""
+    with pytest.raises(ImageError) as caught:
+        load_image(f"{photo}/")
+    assert str(caught.value) == (
+        f"Cannot open image {photo}/: it ends with a slash, which means a folder, but it is a"
+        " file; drop the slash."
+    )
+    assert load_image(str(photo)).size == load_image(photo).size

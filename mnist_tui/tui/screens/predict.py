@@ -42,6 +42,8 @@ def path_hint(text: str) -> str:
         return "is a directory"
     if os.path.isfile(path):
         return "file exists"
+    if path.endswith("/") and os.path.isfile(path.rstrip("/")):
+        return "a file, not a folder: drop the slash"
     return "no such file"
 
 
