@@ -4,7 +4,8 @@ predict latency. The baseline is each member alone (the single model that shippe
     mnist-tui train --arch best --ensemble 3 --threads 1 --models-dir runs --name trio  # ~50 min
     python benchmarks/ensemble.py --data-dir ../shared/data --models-dir runs --model trio
 
-With no `--model`, the shipped default is measured.
+With no `--model`, the shipped default is measured; `--also default` adds the shipped default as
+a row of the same run (the model a new ensemble would replace).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def main() -> None:
     parser.add_argument("--models-dir", help="the store holding the ensemble")
     parser.add_argument("--model", help="the ensemble's name (default: the shipped default)")
     parser.add_argument("--repeats", type=int, default=200, help="predictions timed per model")
+    parser.add_argument(
+        "--also", nargs="*", default=[], metavar="NAME",
+        help="more models measured in the same run (e.g. the ensemble this one would replace)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     from mnist_tui.engine.calibrate import Calibration
@@ -47,6 +52,12 @@ def main() -> None:
         rows.append((f"member {i + 1}: {member.name} (seed {member.seed})", ev, alone))
     ev = evaluate(loaded.model, data.test, info.mean, info.std, worst=0,
                   temperature=loaded.temperature)  # fmt: skip
+    for other in args.also:
+        also = store.load(other)
+        also_ev = evaluate(also.model, data.test, also.info.mean, also.info.std, worst=0,
+                           temperature=also.temperature)  # fmt: skip
+        rows.insert(len(info.members), (f"also: {other} ({len(also.info.members) or 1} nets)",
+                                        also_ev, also))  # fmt: skip
     rows.append((f"ensemble {info.name} ({len(info.members)} members)", ev, loaded))
 
     rng = np.random.default_rng(0)
@@ -65,7 +76,7 @@ def main() -> None:
         predict_image(lm, image)
         photo_ms = _median_ms(lambda lm=lm: predict_image(lm, image), max(5, args.repeats // 10))
         print(f"{label:<44} {ev.accuracy:>7.2%} {ev.ece:>6.2%} {net_ms:>7.2f} {photo_ms:>10.1f}")
-    members = [ev.accuracy for _, ev, _ in rows[:-1]]
+    members = [ev.accuracy for _, ev, _ in rows[: len(info.members)]]
     print(f"\nmembers: mean {statistics.mean(members):.2%}, best {max(members):.2%};"
           f" ensemble {rows[-1][1].accuracy:.2%}")  # fmt: skip
 

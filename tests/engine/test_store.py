@@ -443,7 +443,10 @@ def test_both_shipped_defaults_are_listed_and_usable(tmp_path: Path) -> None:
 
     store = ModelStore(tmp_path / "empty")
     infos = {i.name: i for i in store.list()}
-    assert infos["default"].dataset == "mnist" and len(infos["default"].members) == 3
+    digits = infos["default"]
+    # Five seeds of the `best` recipe, as `mnist-tui train --arch best --ensemble 5` trains them.
+    assert digits.dataset == "mnist" and [m.seed for m in digits.members] == [0, 1, 2, 3, 4]
+    assert {m.arch for m in digits.members} == {"best"} and digits.calibration.calibrated
     fashion = infos["default-fashion"]
     assert fashion.shipped and fashion.dataset == "fashion" and fashion.complete
     assert fashion.calibration.calibrated and fashion.test_acc and fashion.test_acc > 0.9
