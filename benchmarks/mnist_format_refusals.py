@@ -31,7 +31,7 @@ def main() -> None:
 
     from mnist_tui.engine import nondigits
     from mnist_tui.engine.data import load_dataset
-    from mnist_tui.engine.predict import probabilities_batch
+    from mnist_tui.engine.predict import uncalibrated_probabilities_batch
     from mnist_tui.engine.reject import shipped_detector
     from mnist_tui.engine.store import ModelStore
 
@@ -44,7 +44,7 @@ def main() -> None:
     digits = detector.scores(pixels)
     store = ModelStore(None)
     loaded = store.load(store.default_model())
-    says = probabilities_batch(loaded, pixels).argmax(1)
+    says = uncalibrated_probabilities_batch(loaded, pixels).argmax(1)
     right = says == test.labels
     print(f"thresholds: before {before:.4f} (every picture), now {now:.4f} (MNIST format)")
     print(f"MNIST test digits ({digits.size:,}), shipped model `{loaded.info.name}`:")
