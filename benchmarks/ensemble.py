@@ -52,12 +52,12 @@ def main() -> None:
         rows.append((f"member {i + 1}: {member.name} (seed {member.seed})", ev, alone))
     ev = evaluate(loaded.model, data.test, info.mean, info.std, worst=0,
                   temperature=loaded.temperature)  # fmt: skip
+    members = [ev.accuracy for _, ev, _ in rows]
     for other in args.also:
         also = store.load(other)
         also_ev = evaluate(also.model, data.test, also.info.mean, also.info.std, worst=0,
                            temperature=also.temperature)  # fmt: skip
-        rows.insert(len(info.members), (f"also: {other} ({len(also.info.members) or 1} nets)",
-                                        also_ev, also))  # fmt: skip
+        rows.append((f"also: {other} ({len(also.info.members) or 1} nets)", also_ev, also))
     rows.append((f"ensemble {info.name} ({len(info.members)} members)", ev, loaded))
 
     rng = np.random.default_rng(0)
@@ -76,7 +76,6 @@ def main() -> None:
         predict_image(lm, image)
         photo_ms = _median_ms(lambda lm=lm: predict_image(lm, image), max(5, args.repeats // 10))
         print(f"{label:<44} {ev.accuracy:>7.2%} {ev.ece:>6.2%} {net_ms:>7.2f} {photo_ms:>10.1f}")
-    members = [ev.accuracy for _, ev, _ in rows[: len(info.members)]]
     print(f"\nmembers: mean {statistics.mean(members):.2%}, best {max(members):.2%};"
           f" ensemble {rows[-1][1].accuracy:.2%}")  # fmt: skip
 

@@ -129,6 +129,12 @@ def meant_path(text: str) -> str:
     return text
 
 
+def file_named_as_folder(path: str) -> bool:
+    """Whether ``path`` (``~`` expanded) ends with a slash but names a file: the shell refuses
+    ``photo.png/`` (Not a directory), while pathlib would drop the slash and open the file."""
+    return path.endswith(("/", os.sep)) and os.path.isfile(path.rstrip("/" + os.sep))
+
+
 def is_web_address(text: str) -> bool:
     """Whether ``text`` is a web address rather than a path (this app opens files only)."""
     return text.strip().lower().startswith(("http://", "https://", "ftp://"))

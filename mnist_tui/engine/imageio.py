@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mnist_tui.errors import ImageError
-from mnist_tui.paths import is_web_address, meant_path
+from mnist_tui.paths import file_named_as_folder, is_web_address, meant_path
 
 # Files are read into memory whole; nothing a user draws or photographs needs more.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -269,14 +269,13 @@ def load_image(path: str | os.PathLike[str], *, max_side: int | None = WORK_SIDE
             )
         path = meant_path(path)  # quoted or escaped as a terminal pastes it, or file://
     try:
-        resolved = Path(os.path.expanduser(os.fspath(path)))
+        typed = os.path.expanduser(os.fspath(path))
+        resolved = Path(typed)
     except (TypeError, ValueError):
         raise ImageError(f"Cannot open image {shown}: the path is not valid; check it.") from None
-    if "\x00" in os.fspath(resolved):
+    if "\x00" in typed:
         raise _fail(shown, "the path contains a NUL character", "check the path")
-    typed = os.path.expanduser(os.fspath(path))
-    if typed.endswith(("/", os.sep)) and os.path.isfile(resolved):
-        # pathlib drops a trailing slash; the shell (and the user) read it as "a folder".
+    if file_named_as_folder(typed):
         raise _fail(
             shown, "it ends with a slash, which means a folder, but it is a file", "drop the slash"
         )

@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from mnist_tui.paths import is_web_address, meant_path
+from mnist_tui.paths import file_named_as_folder, is_web_address, meant_path
 from mnist_tui.render import probability_bars
 from mnist_tui.tui.messages import WorkFailed
 from mnist_tui.tui.screens.base import EngineScreen
@@ -42,7 +42,7 @@ def path_hint(text: str) -> str:
         return "is a directory"
     if os.path.isfile(path):
         return "file exists"
-    if path.endswith("/") and os.path.isfile(path.rstrip("/")):
+    if file_named_as_folder(path):
         return "a file, not a folder: drop the slash"
     return "no such file"
 
