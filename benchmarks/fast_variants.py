@@ -24,6 +24,12 @@ Thirteenth session (`--only` the names below; the issue's list of ideas to measu
 - `hard pools`: one plain epoch, then each step learns a full batch, the hardest of a pool of
   batch/share images by their stored losses (the `focus` idea with every step kept full);
 - `no first batch norm`: drops the batch norm after the first convolution (15% of a step).
+
+Sixteenth session: `progressive` (progressive input size, the one idea of the issue's list no
+session had run): the first ``low`` epochs see the central 20x20 averaged down to 10x10 (5x5
+maps after the fold, a quarter of the convolutions' work), the rest the full 20x20. An adaptive
+average pool to 5x5 before the dense head lets one network take both sizes; at 20x20 it is the
+identity, so the trained network is `fast`'s.
 """
 
 from __future__ import annotations
@@ -58,11 +64,19 @@ VARIANTS: dict[str, dict[str, object]] = {
     "1 + 1 epoch of hard pools, share 0.5": {"epochs": 1, "hard": 1, "share": 0.5},
     "1 + 1 epoch of hard pools, share 0.33": {"epochs": 1, "hard": 1, "share": 0.33},
     "no first batch norm": {"bn1": False},
+    "progressive: 1 epoch at 10x10, 1 at 20x20": {"epochs": 2, "low": 1},
+    "progressive: 0.75 at 10x10, 1 at 20x20": {"epochs": 1.75, "low": 0.75},
+    "progressive: 1.5 at 10x10, 1 at 20x20": {"epochs": 2.5, "low": 1.5},
 }
 
 
 def network(  # noqa: ANN201
-    c1: int = 32, c2: int = 16, hidden: int = 128, pool: bool = False, bn1: bool = True
+    c1: int = 32,
+    c2: int = 16,
+    hidden: int = 128,
+    pool: bool = False,
+    bn1: bool = True,
+    adaptive: bool = False,
 ):
     """`fast`'s network (engine/networks.py `_folded` on the central 20x20), or its pooled
     variant."""
@@ -78,7 +92,8 @@ def network(  # noqa: ANN201
     return nn.Sequential(
         CenterCrop(20), nn.PixelUnshuffle(2),
         nn.Conv2d(4, c1, 3, padding=1), *([nn.BatchNorm2d(c1)] if bn1 else []), nn.ReLU(),
-        *second, nn.BatchNorm2d(c2), nn.ReLU(), nn.Flatten(),
+        *second, nn.BatchNorm2d(c2), nn.ReLU(),
+        *([nn.AdaptiveAvgPool2d(5)] if adaptive else []), nn.Flatten(),
         nn.Linear(c2 * 25, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, 10),
     )  # fmt: skip
 
@@ -143,12 +158,14 @@ def train_once(  # noqa: ANN201
     muon_dense: bool = True,
     hard: float = 0,
     share: float = 1.0,
+    low: float = 0,
     **arch: object,
 ):
     """One run: (training seconds, validation accuracy, test accuracy).
 
     ``hard`` > 0: after ``epochs`` plain epochs, ``hard`` epochs' worth of pools of
-    batch/``share`` images, each step learning the batch of the pool's highest stored losses."""
+    batch/``share`` images, each step learning the batch of the pool's highest stored losses.
+    ``low`` > 0: the first ``low`` of the ``epochs`` see the central 20x20 averaged to 10x10."""
     import numpy as np
     import torch
     import torch.nn.functional as F
@@ -157,7 +174,8 @@ def train_once(  # noqa: ANN201
 
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    model = network(**arch).to(memory_format=torch.channels_last)  # type: ignore[arg-type]
+    model = network(adaptive=low > 0, **arch).to(memory_format=torch.channels_last)  # type: ignore[arg-type]
+    small = model[1:]  # everything after the crop: what a 10x10 picture goes through
     params = list(model.parameters())
     muon = None
     if opt == "muon":  # every weight matrix but the output layer's (Muon's own advice)
@@ -171,6 +189,7 @@ def train_once(  # noqa: ANN201
     per_epoch = n // batch
     pool = int(batch / share)
     plain = int(round(epochs * per_epoch))
+    low_steps = int(round(low * per_epoch))
     total = plain + int(round(hard * (n // pool)))
     schedule = optim.OneCycle(adam, lr, total)
     losses = torch.zeros(n)
@@ -187,7 +206,11 @@ def train_once(  # noqa: ANN201
             if draw > batch:
                 idx = idx[losses[idx].topk(batch, sorted=False).indices]
             x = images[idx].float().div_(255).sub_(0.1307).div_(0.3081)
-            each = F.cross_entropy(model(x), labels[idx], reduction="none")
+            if step < low_steps:
+                out = small(F.avg_pool2d(x[:, :, 4:24, 4:24], 2))
+            else:
+                out = model(x)
+            each = F.cross_entropy(out, labels[idx], reduction="none")
             losses[idx] = each.detach()
             adam.zero_grad(set_to_none=True)
             each.mean().backward()
