@@ -36,7 +36,7 @@ def measure(loaded, data) -> None:  # noqa: ANN001
 
     info = loaded.info
     print(f"\n{info.name} ({info.arch}): calibration {info.calibration.describe()}")
-    logits = predict_logits(loaded.model, data.test.images, info.mean, info.std).numpy()
+    logits = predict_logits(loaded.classifier, data.test.images, info.mean, info.std).numpy()
     labels = data.test.labels
     clean = []
     for style, make in imagestyles.STYLES.items():

@@ -5,7 +5,14 @@ predict latency. The baseline is each member alone (the single model that shippe
     python benchmarks/ensemble.py --data-dir ../shared/data --models-dir runs --model trio
 
 With no `--model`, the shipped default is measured; `--also default` adds the shipped default as
-a row of the same run (the model a new ensemble would replace).
+a row of the same run (the model a new ensemble would replace). Models that learned with random
+flips answer from the picture and its mirror image (engine/views.py); `--one-view` adds the
+ensemble answering from the picture alone as a row, the baseline of that change. `--record`
+writes the ensemble's measured test figures into its file's metadata (what `mnist-tui models`
+shows), for a model whose way of answering changed after it was saved.
+
+    python benchmarks/ensemble.py --data-dir /usr/share/datasets/fashion-mnist --models-dir models \
+        --model default-fashion --one-view --record
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import argparse
 import os
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +37,16 @@ def main() -> None:
         "--also", nargs="*", default=[], metavar="NAME",
         help="more models measured in the same run (e.g. the ensemble this one would replace)",
     )  # fmt: skip
+    parser.add_argument(
+        "--one-view",
+        action="store_true",
+        help="also measure the ensemble answering from the picture alone",
+    )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write the ensemble's test figures into its file's metadata",
+    )
     args = parser.parse_args()
 
     from mnist_tui.engine.calibrate import Calibration
@@ -36,7 +54,8 @@ def main() -> None:
     from mnist_tui.engine.ensemble import member_network
     from mnist_tui.engine.evaluate import evaluate
     from mnist_tui.engine.predict import predict_image
-    from mnist_tui.engine.store import LoadedModel, ModelStore
+    from mnist_tui.engine.store import LoadedModel, ModelStore, rewrite_metadata
+    from mnist_tui.engine.views import answering, learned_mirrors
 
     store = ModelStore(args.models_dir)
     loaded = store.load(args.model or "default")
@@ -47,15 +66,25 @@ def main() -> None:
     rows = []
     for i, member in enumerate(info.members):
         net = member_network(loaded.model, i)
-        ev = evaluate(net, data.test, info.mean, info.std, worst=0, temperature=member.temperature)
+        answers = answering(net, learned_mirrors([member.config]))
+        ev = evaluate(answers, data.test, info.mean, info.std, worst=0,
+                      temperature=member.temperature)  # fmt: skip
         alone = LoadedModel(net, _as_single(info, member, Calibration))
         rows.append((f"member {i + 1}: {member.name} (seed {member.seed})", ev, alone))
-    ev = evaluate(loaded.model, data.test, info.mean, info.std, worst=0,
+    ev = evaluate(loaded.classifier, data.test, info.mean, info.std, worst=0,
                   temperature=loaded.temperature)  # fmt: skip
     members = [ev.accuracy for _, ev, _ in rows]
+    if args.one_view:
+        alone = [replace(m, config={**m.config, "flip": False}) for m in info.members]
+        one_info = replace(info, members=alone, config={**info.config, "flip": False})
+        one = LoadedModel(loaded.model, one_info)
+        assert not one.info.mirrored
+        one_ev = evaluate(loaded.model, data.test, info.mean, info.std, worst=0,
+                          temperature=loaded.temperature)  # fmt: skip
+        rows.append((f"{info.name}, the picture alone (no mirror)", one_ev, one))
     for other in args.also:
         also = store.load(other)
-        also_ev = evaluate(also.model, data.test, also.info.mean, also.info.std, worst=0,
+        also_ev = evaluate(also.classifier, data.test, also.info.mean, also.info.std, worst=0,
                            temperature=also.temperature)  # fmt: skip
         rows.append((f"also: {other} ({len(also.info.members) or 1} nets)", also_ev, also))
     rows.append((f"ensemble {info.name} ({len(info.members)} members)", ev, loaded))
@@ -78,12 +107,17 @@ def main() -> None:
         print(f"{label:<44} {ev.accuracy:>7.2%} {ev.ece:>6.2%} {net_ms:>7.2f} {photo_ms:>10.1f}")
     print(f"\nmembers: mean {statistics.mean(members):.2%}, best {max(members):.2%};"
           f" ensemble {rows[-1][1].accuracy:.2%}")  # fmt: skip
+    if args.record:
+        rewrite_metadata(info.path, test_acc=ev.accuracy, test_loss=ev.loss,
+                         per_class=ev.per_class)  # fmt: skip
+        print(f"recorded in {info.path}: test {ev.accuracy:.2%}")
 
 
 def _as_single(info, member, calibration_cls):  # noqa: ANN001, ANN202
-    from dataclasses import replace
-
-    return replace(info, members=[], calibration=calibration_cls(member.temperature, "member"))
+    return replace(
+        info, members=[], config=dict(member.config),
+        calibration=calibration_cls(member.temperature, "member"),
+    )  # fmt: skip
 
 
 def _median_ms(fn, repeats: int) -> float:  # noqa: ANN001

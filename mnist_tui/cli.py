@@ -497,7 +497,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     dataset = args.dataset or loaded.info.dataset
     data = load_dataset(dataset, args.data_dir, val_size=0, download=not args.no_download)
     result = evaluate(
-        loaded.model, data.test, loaded.info.mean, loaded.info.std, worst=args.worst,
+        loaded.classifier, data.test, loaded.info.mean, loaded.info.std, worst=args.worst,
         temperature=loaded.temperature,
     )  # fmt: skip
     if args.json:

@@ -232,19 +232,6 @@ def calibrate_run(model: Any, config: dict[str, Any], data: Any) -> Calibration:
 def write_calibration(path: Any, calibration: Calibration) -> None:
     """Put ``calibration`` into a checkpoint's metadata, rewriting the header only: the tensor
     bytes after it stay byte-identical (safetensors offsets count from the header's end)."""
-    import json
-    import struct
-    from pathlib import Path
+    from mnist_tui.engine.store import rewrite_metadata
 
-    from mnist_tui.engine.store import META_KEY, _atomic_write
-
-    path = Path(path)
-    raw = path.read_bytes()
-    (length,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + length])
-    meta = json.loads(header["__metadata__"][META_KEY])
-    meta["calibration"] = calibration.to_dict()
-    header["__metadata__"][META_KEY] = json.dumps(meta)
-    body = json.dumps(header, separators=(",", ":")).encode()
-    body += b" " * (-len(body) % 8)  # keep the tensors 8-byte aligned, as safetensors writes
-    _atomic_write({path: struct.pack("<Q", len(body)) + body + raw[8 + length :]})
+    rewrite_metadata(path, calibration=calibration.to_dict())

@@ -154,6 +154,12 @@ class TrainConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+def learned_mirrors(configs: list[dict[str, Any]]) -> bool:
+    """Whether every network, by its stored training config, learned with random left-right
+    flips, and so answers from a picture and its mirror image (engine/views.py)."""
+    return bool(configs) and all(c.get("flip") is True for c in configs)
+
+
 def machine_fields() -> list[Field[Any]]:
     """The fields that belong to the machine rather than the run (:attr:`Setting.machine`)."""
     return [f for f in fields(TrainConfig) if setting(f).machine]

@@ -88,6 +88,7 @@ def combine(
     from mnist_tui.engine.evaluate import evaluate
     from mnist_tui.engine.networks import count_params
     from mnist_tui.engine.store import build_metadata
+    from mnist_tui.engine.views import answering, learned_mirrors
 
     status = on_status or (lambda _s: None)
     if store.path_for(name).exists():
@@ -160,7 +161,8 @@ def combine(
     temperature = math.fsum(m.temperature for m in members) / len(members)
     calibration = Calibration(temperature, f"{_FITTED_ON}{'; '.join(sorted(fitted_on))})")
     status(f"Evaluating the {len(members)}-member ensemble on the test set")
-    test = evaluate(model, data.test, first.mean, first.std, worst=0, temperature=temperature)
+    answers = answering(model, learned_mirrors([m.config for m in members]))  # engine/views.py
+    test = evaluate(answers, data.test, first.mean, first.std, worst=0, temperature=temperature)
     meta = build_metadata(
         arch=first.arch,
         dataset=first.dataset,

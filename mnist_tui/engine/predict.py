@@ -91,7 +91,7 @@ def single_thread() -> Iterator[None]:
 def logits_batch(loaded: LoadedModel, batch: np.ndarray) -> np.ndarray:
     """The raw (uncalibrated) logits, (N, 10), for (N, 28, 28) float images (ink bright, in
     [0, 1]), in one forward pass."""
-    model = loaded.model
+    model = loaded.classifier
     model.eval()
     device = next(model.parameters()).device
     x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(device)

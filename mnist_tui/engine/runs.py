@@ -20,6 +20,7 @@ from mnist_tui.engine.events import DownloadProgress, RunFailed, RunFinished, Ru
 from mnist_tui.engine.jobs import RunLog, Runs
 from mnist_tui.engine.store import ModelInfo, ModelStore, build_metadata, default_run_name
 from mnist_tui.engine.train import EventFn, TrainResult, check_machine, near_chance, train
+from mnist_tui.engine.views import answering, learned_mirrors
 from mnist_tui.errors import CheckpointError, ConfigError, MnistTuiError, StoreError
 
 
@@ -261,10 +262,13 @@ def _train_and_save(
             f" (resume with: mnist-tui train --resume {name}).",
         )  # fmt: skip
     emit(Status("Calibrating on the validation split" if len(data.val) else "Calibrating"))
-    calibration = calibrate_run(result.model, cfg.to_dict(), data)
+    # A network that learned with random flips answers from the picture and its mirror
+    # image (engine/views.py): calibrated and tested as it will answer.
+    answers = answering(result.model, learned_mirrors([cfg.to_dict()]))
+    calibration = calibrate_run(answers, cfg.to_dict(), data)
     emit(Status("Evaluating on the test set"))
     test = evaluate(
-        result.model, data.test, data.spec.mean, data.spec.std, worst=0,
+        answers, data.test, data.spec.mean, data.spec.std, worst=0,
         temperature=calibration.temperature,
     )  # fmt: skip
     meta = _metadata(result, data, True, test, calibration)

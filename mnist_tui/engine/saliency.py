@@ -30,7 +30,7 @@ def _log_probs(loaded: LoadedModel, pixels: np.ndarray) -> np.ndarray:
 
     from mnist_tui.engine.predict import single_thread
 
-    model = loaded.model
+    model = loaded.classifier
     model.eval()
     device = next(model.parameters()).device
     x = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).to(device)
@@ -65,7 +65,7 @@ def input_gradient(loaded: LoadedModel, pixels: np.ndarray, target: int) -> np.n
     """(28, 28) gradient × input of ``target``'s log-probability (for comparison)."""
     import torch
 
-    model = loaded.model
+    model = loaded.classifier
     model.eval()
     x = torch.from_numpy(np.asarray(pixels, dtype=np.float32).reshape(1, 1, 28, 28).copy())
     x.requires_grad_(True)

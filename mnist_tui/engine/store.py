@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from mnist_tui.engine.archs import ARCH_INFO
 from mnist_tui.engine.calibrate import Calibration
+from mnist_tui.engine.config import learned_mirrors
 from mnist_tui.engine.members import Member, members_of
 from mnist_tui.errors import CheckpointError, StoreError
 from mnist_tui.paths import apply_umask, open_lock, resolve_models_dir, shipped_models_dir
@@ -97,6 +98,12 @@ class ModelInfo:
         return f"{self.arch} ×{len(self.members)}" if self.members else self.arch
 
     @property
+    def mirrored(self) -> bool:
+        """Whether it answers from a picture and its mirror image (engine/views.py): every
+        network in it learned with random flips."""
+        return learned_mirrors([m.config for m in self.members] or [self.config])
+
+    @property
     def resumable(self) -> bool:
         """An unfinished run whose optimizer state is on disk."""
         return not self.complete and self.path.with_name(self.name + RESUME_SUFFIX).is_file()
@@ -121,6 +128,15 @@ class LoadedModel:
     def temperature(self) -> float:
         """What the logits are divided by before the softmax (1 for an uncalibrated model)."""
         return self.info.calibration.temperature
+
+    @property
+    def classifier(self) -> nn.Module:
+        """What answers: the network, or :class:`~mnist_tui.engine.views.Mirrored` around it
+        for a model that learned with random flips. ``model`` stays the bare network (its
+        weights, layers and members)."""
+        from mnist_tui.engine.views import answering
+
+        return answering(self.model, self.info.mirrored)
 
 
 def validate_name(name: str) -> str:
@@ -411,6 +427,21 @@ def build_metadata(
             **extra,
         }
     )
+
+
+def rewrite_metadata(path: str | os.PathLike[str], **changes: Any) -> None:
+    """Change some fields of a checkpoint's metadata, rewriting the header only: the tensor
+    bytes after it stay byte-identical (safetensors offsets count from the header's end)."""
+    path = Path(path)
+    raw = path.read_bytes()
+    (length,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + length])
+    meta = json.loads(header["__metadata__"][META_KEY])
+    meta.update(_no_nan(changes))
+    header["__metadata__"][META_KEY] = json.dumps(meta)
+    body = json.dumps(header, separators=(",", ":")).encode()
+    body += b" " * (-len(body) % 8)  # keep the tensors 8-byte aligned, as safetensors writes
+    _atomic_write({path: struct.pack("<Q", len(body)) + body + raw[8 + length :]})
 
 
 def _write_temp(target: Path, data: bytes) -> Path:

@@ -455,6 +455,11 @@ def test_both_shipped_defaults_are_listed_and_usable(tmp_path: Path) -> None:
     assert store.default_model() == "default"
     loaded = store.load("default-fashion")
     assert loaded.info.name == "default-fashion"
+    # Clothes were learned with flips, so the Fashion default answers from the picture and
+    # its mirror image (engine/views.py); digits never are.
+    from mnist_tui.engine.views import Mirrored
+
+    assert isinstance(loaded.classifier, Mirrored) and not digits.mirrored
 
 
 @pytest.mark.parametrize(

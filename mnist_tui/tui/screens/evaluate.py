@@ -133,7 +133,7 @@ class EvaluateScreen(EngineScreen):
             total = len(data.test)
             self.post_message(EvalStatus(f"Evaluating {name} on {total:,} test images…"))
             result = evaluate(
-                loaded.model, data.test, loaded.info.mean, loaded.info.std,
+                loaded.classifier, data.test, loaded.info.mean, loaded.info.std,
                 should_stop=lambda: worker.is_cancelled,
                 on_progress=lambda done, total: self.post_message(EvalProgress(done, total)),
                 temperature=loaded.temperature,
