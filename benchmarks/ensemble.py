@@ -50,12 +50,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from mnist_tui.engine.calibrate import Calibration
+    from mnist_tui.engine.config import learned_mirrors
     from mnist_tui.engine.data import load_dataset
     from mnist_tui.engine.ensemble import member_network
     from mnist_tui.engine.evaluate import evaluate
     from mnist_tui.engine.predict import predict_image
     from mnist_tui.engine.store import LoadedModel, ModelStore, rewrite_metadata
-    from mnist_tui.engine.views import answering, learned_mirrors
+    from mnist_tui.engine.views import answering
 
     store = ModelStore(args.models_dir)
     loaded = store.load(args.model or "default")

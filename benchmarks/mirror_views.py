@@ -57,25 +57,22 @@ def main() -> None:
 def refit(loaded, nets, data) -> None:  # noqa: ANN001
     """Each network's temperature fitted on the validation split with the mirror; the model's
     the mean of them (an ensemble's rule, engine/ensemble.py), recorded in its metadata."""
-    import math
     from dataclasses import replace
 
-    from mnist_tui.engine.calibrate import Calibration, fit_temperature
+    from mnist_tui.engine.calibrate import calibrate_run
+    from mnist_tui.engine.ensemble import members_calibration
     from mnist_tui.engine.evaluate import evaluate
     from mnist_tui.engine.store import rewrite_metadata
-    from mnist_tui.engine.train import predict_logits
     from mnist_tui.engine.views import Mirrored
 
     info = loaded.info
-    where = f"validation split, {len(data.val):,} images, with the mirror"
-    temps = [
-        fit_temperature(predict_logits(Mirrored(n), data.val.images, info.mean, info.std),
-                        data.val.labels)
-        for n in nets
-    ]  # fmt: skip
+    # What a run does now (runs._train_and_save): the temperature fitted on the two-view answer.
+    fits = [calibrate_run(Mirrored(n), info.config, data) for n in nets]
+    temps = [c.temperature for c in fits]
+    fitted = members_calibration(temps, {c.fitted_on for c in fits}) if info.members else fits[0]
+    mean_t = fitted.temperature
     before = evaluate(loaded.classifier, data.test, info.mean, info.std, worst=0,
                       temperature=loaded.temperature)  # fmt: skip
-    mean_t = math.fsum(temps) / len(temps)
     after = evaluate(loaded.classifier, data.test, info.mean, info.std, worst=0,
                      temperature=mean_t)  # fmt: skip
     print(
@@ -84,16 +81,12 @@ def refit(loaded, nets, data) -> None:  # noqa: ANN001
     )
     print(f"model T {loaded.temperature:.4f} -> {mean_t:.4f}; test ECE {before.ece:.2%} ->"
           f" {after.ece:.2%}, loss {before.loss:.4f} -> {after.loss:.4f}")  # fmt: skip
+    changes = {"calibration": fitted.to_dict(), "test_loss": after.loss}
     if info.members:
-        members = [
+        changes["ensemble"] = [
             replace(m, temperature=t).to_dict() for m, t in zip(info.members, temps, strict=True)
         ]
-        fitted = Calibration(mean_t, f"mean of the members' temperatures (fitted on: {where})")
-        rewrite_metadata(info.path, ensemble=members, calibration=fitted.to_dict(),
-                         test_loss=after.loss)  # fmt: skip
-    else:
-        rewrite_metadata(info.path, calibration=Calibration(mean_t, where).to_dict(),
-                         test_loss=after.loss)  # fmt: skip
+    rewrite_metadata(info.path, **changes)
     print(f"recorded in {info.path}")
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from mnist_tui.engine.calibrate import Calibration
 from mnist_tui.engine.members import MAX_MEMBERS, MIN_MEMBERS, Member, ensemble_seeds
 from mnist_tui.errors import ConfigError, StoreError
 
@@ -67,6 +68,13 @@ def member_count(model: nn.Module) -> int:
 _FITTED_ON = "mean of the members' temperatures (fitted on: "
 
 
+def members_calibration(temperatures: list[float], fitted_on: set[str]) -> Calibration:
+    """An ensemble's calibration: the mean of its networks' temperatures, saying where they
+    were fitted."""
+    mean = math.fsum(temperatures) / len(temperatures)
+    return Calibration(mean, f"{_FITTED_ON}{'; '.join(sorted(fitted_on))})")
+
+
 def combine(
     store: ModelStore,
     name: str,
@@ -84,11 +92,11 @@ def combine(
     temperature is the mean of its networks' temperatures. Raises ConfigError (one sentence)
     otherwise; the members are left as they are.
     """
-    from mnist_tui.engine.calibrate import Calibration
+    from mnist_tui.engine.config import learned_mirrors
     from mnist_tui.engine.evaluate import evaluate
     from mnist_tui.engine.networks import count_params
     from mnist_tui.engine.store import build_metadata
-    from mnist_tui.engine.views import answering, learned_mirrors
+    from mnist_tui.engine.views import answering
 
     status = on_status or (lambda _s: None)
     if store.path_for(name).exists():
@@ -158,8 +166,8 @@ def combine(
             f"The members were trained on {first.dataset}, but {data.spec.key} data was given."
         )
     model = Ensemble(networks).eval()
-    temperature = math.fsum(m.temperature for m in members) / len(members)
-    calibration = Calibration(temperature, f"{_FITTED_ON}{'; '.join(sorted(fitted_on))})")
+    calibration = members_calibration([m.temperature for m in members], fitted_on)
+    temperature = calibration.temperature
     status(f"Evaluating the {len(members)}-member ensemble on the test set")
     answers = answering(model, learned_mirrors([m.config for m in members]))  # engine/views.py
     test = evaluate(answers, data.test, first.mean, first.std, worst=0, temperature=temperature)

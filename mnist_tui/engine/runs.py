@@ -13,14 +13,14 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from mnist_tui.engine.calibrate import Calibration, calibrate_run
-from mnist_tui.engine.config import TrainConfig
+from mnist_tui.engine.config import TrainConfig, learned_mirrors
 from mnist_tui.engine.data import MnistData, load_dataset
 from mnist_tui.engine.evaluate import Evaluation, evaluate
 from mnist_tui.engine.events import DownloadProgress, RunFailed, RunFinished, RunStarted, Status
 from mnist_tui.engine.jobs import RunLog, Runs
 from mnist_tui.engine.store import ModelInfo, ModelStore, build_metadata, default_run_name
 from mnist_tui.engine.train import EventFn, TrainResult, check_machine, near_chance, train
-from mnist_tui.engine.views import answering, learned_mirrors
+from mnist_tui.engine.views import answering
 from mnist_tui.errors import CheckpointError, ConfigError, MnistTuiError, StoreError
 
 

@@ -21,10 +21,6 @@ import math
 import torch
 from torch import nn
 
-from mnist_tui.engine.config import learned_mirrors
-
-__all__ = ["Mirrored", "answering", "learned_mirrors"]
-
 
 class Mirrored(nn.Module):
     """``net``'s answer averaged over the picture and its left-right mirror image."""
